@@ -1,0 +1,265 @@
+import Foundation
+
+/// PostgreSQL type OIDs this module binds and decodes (from `pg_type.dat`).
+public enum PostgresOID {
+    public static let bool: UInt32 = 16
+    public static let bytea: UInt32 = 17
+    public static let name: UInt32 = 19
+    public static let int8: UInt32 = 20
+    public static let int2: UInt32 = 21
+    public static let int4: UInt32 = 23
+    public static let text: UInt32 = 25
+    public static let oid: UInt32 = 26
+    public static let json: UInt32 = 114
+    public static let float4: UInt32 = 700
+    public static let float8: UInt32 = 701
+    public static let unknown: UInt32 = 705
+    public static let bpchar: UInt32 = 1042
+    public static let varchar: UInt32 = 1043
+    public static let timestamp: UInt32 = 1114
+    public static let timestamptz: UInt32 = 1184
+    public static let numeric: UInt32 = 1700
+    public static let uuid: UInt32 = 2950
+    public static let jsonb: UInt32 = 3802
+    public static let textArray: UInt32 = 1009
+}
+
+/// One bound parameter, as libpq takes it: a type OID and the value's bytes (nil is SQL NULL).
+public struct PostgresBind: Sendable {
+    public var type: UInt32
+    public var bytes: [UInt8]?
+    /// libpq's parameter format: 0 text, 1 binary.
+    public var format: Int32
+
+    public init(type: UInt32, bytes: [UInt8]?, format: Int32 = 0) {
+        self.type = type
+        self.bytes = bytes
+        self.format = format
+    }
+}
+
+/// A Swift value that can travel as a query parameter.
+public protocol PostgresEncodable: Sendable {
+    var postgresBind: PostgresBind { get }
+}
+
+/// A Swift value that can be read from a result column (sent by the server in text format).
+public protocol PostgresDecodable {
+    /// The column types this value accepts; anything else is a decoding error naming the column.
+    static var acceptedTypes: Set<UInt32> { get }
+    /// Decodes the column's text-format bytes, or throws a message saying why not.
+    static func decode(postgresText bytes: [UInt8]) throws(PostgresDecodingFailure) -> Self
+}
+
+/// Why a column's bytes could not become the requested type (without the bytes themselves).
+public struct PostgresDecodingFailure: Error, Sendable {
+    public var reason: String
+    public init(_ reason: String) { self.reason = reason }
+}
+
+extension String: PostgresEncodable, PostgresDecodable {
+    public var postgresBind: PostgresBind { PostgresBind(type: PostgresOID.text, bytes: Array(utf8)) }
+    public static var acceptedTypes: Set<UInt32> {
+        [PostgresOID.text, PostgresOID.varchar, PostgresOID.bpchar, PostgresOID.name, PostgresOID.unknown,
+         PostgresOID.json, PostgresOID.jsonb, PostgresOID.uuid]
+    }
+    public static func decode(postgresText bytes: [UInt8]) throws(PostgresDecodingFailure) -> String {
+        String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+extension Int: PostgresEncodable, PostgresDecodable {
+    public var postgresBind: PostgresBind { PostgresBind(type: PostgresOID.int8, bytes: Array(String(self).utf8)) }
+    public static var acceptedTypes: Set<UInt32> { [PostgresOID.int2, PostgresOID.int4, PostgresOID.int8, PostgresOID.oid] }
+    public static func decode(postgresText bytes: [UInt8]) throws(PostgresDecodingFailure) -> Int {
+        guard let value = Int(String(decoding: bytes, as: UTF8.self)) else { throw .init("not an integer") }
+        return value
+    }
+}
+
+extension Int32: PostgresEncodable, PostgresDecodable {
+    public var postgresBind: PostgresBind { PostgresBind(type: PostgresOID.int4, bytes: Array(String(self).utf8)) }
+    public static var acceptedTypes: Set<UInt32> { [PostgresOID.int2, PostgresOID.int4] }
+    public static func decode(postgresText bytes: [UInt8]) throws(PostgresDecodingFailure) -> Int32 {
+        guard let value = Int32(String(decoding: bytes, as: UTF8.self)) else { throw .init("not a 32-bit integer") }
+        return value
+    }
+}
+
+extension Int64: PostgresEncodable, PostgresDecodable {
+    public var postgresBind: PostgresBind { PostgresBind(type: PostgresOID.int8, bytes: Array(String(self).utf8)) }
+    public static var acceptedTypes: Set<UInt32> { [PostgresOID.int2, PostgresOID.int4, PostgresOID.int8, PostgresOID.oid] }
+    public static func decode(postgresText bytes: [UInt8]) throws(PostgresDecodingFailure) -> Int64 {
+        guard let value = Int64(String(decoding: bytes, as: UTF8.self)) else { throw .init("not an integer") }
+        return value
+    }
+}
+
+extension Bool: PostgresEncodable, PostgresDecodable {
+    public var postgresBind: PostgresBind { PostgresBind(type: PostgresOID.bool, bytes: Array((self ? "t" : "f").utf8)) }
+    public static var acceptedTypes: Set<UInt32> { [PostgresOID.bool] }
+    public static func decode(postgresText bytes: [UInt8]) throws(PostgresDecodingFailure) -> Bool {
+        switch bytes {
+        case [UInt8(ascii: "t")]: return true
+        case [UInt8(ascii: "f")]: return false
+        default: throw .init("not a boolean")
+        }
+    }
+}
+
+extension Double: PostgresEncodable, PostgresDecodable {
+    public var postgresBind: PostgresBind {
+        // "%.17g" round-trips every finite double; PostgreSQL spells the special values itself.
+        let text: String
+        if isNaN { text = "NaN" } else if self == .infinity { text = "Infinity" } else if self == -.infinity { text = "-Infinity" } else {
+            text = "\(self)"
+        }
+        return PostgresBind(type: PostgresOID.float8, bytes: Array(text.utf8))
+    }
+    public static var acceptedTypes: Set<UInt32> {
+        [PostgresOID.float4, PostgresOID.float8, PostgresOID.numeric, PostgresOID.int2, PostgresOID.int4, PostgresOID.int8]
+    }
+    public static func decode(postgresText bytes: [UInt8]) throws(PostgresDecodingFailure) -> Double {
+        guard let value = Double(String(decoding: bytes, as: UTF8.self)) else { throw .init("not a number") }
+        return value
+    }
+}
+
+extension UUID: PostgresEncodable, PostgresDecodable {
+    public var postgresBind: PostgresBind { PostgresBind(type: PostgresOID.uuid, bytes: Array(uuidString.lowercased().utf8)) }
+    public static var acceptedTypes: Set<UInt32> { [PostgresOID.uuid] }
+    public static func decode(postgresText bytes: [UInt8]) throws(PostgresDecodingFailure) -> UUID {
+        guard let value = UUID(uuidString: String(decoding: bytes, as: UTF8.self)) else { throw .init("not a uuid") }
+        return value
+    }
+}
+
+extension Date: PostgresEncodable, PostgresDecodable {
+    public var postgresBind: PostgresBind {
+        // Microseconds since the Unix epoch, handed to to_timestamp-free text input: an ISO 8601 UTC stamp.
+        PostgresBind(type: PostgresOID.timestamptz, bytes: Array(PostgresTimestamp.format(self).utf8))
+    }
+    public static var acceptedTypes: Set<UInt32> { [PostgresOID.timestamptz, PostgresOID.timestamp] }
+    public static func decode(postgresText bytes: [UInt8]) throws(PostgresDecodingFailure) -> Date {
+        guard let date = PostgresTimestamp.parse(String(decoding: bytes, as: UTF8.self)) else {
+            throw .init("not a timestamp")
+        }
+        return date
+    }
+}
+
+/// Raw bytes, bound and read as `bytea`.
+public struct PostgresBytes: PostgresEncodable, PostgresDecodable, Hashable {
+    public var bytes: [UInt8]
+    public init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    public var postgresBind: PostgresBind { PostgresBind(type: PostgresOID.bytea, bytes: bytes, format: 1) }
+    public static var acceptedTypes: Set<UInt32> { [PostgresOID.bytea] }
+    public static func decode(postgresText bytes: [UInt8]) throws(PostgresDecodingFailure) -> PostgresBytes {
+        // Text output of bytea is "\x" followed by hex digits (bytea_output = hex, the default).
+        guard bytes.count >= 2, bytes[0] == UInt8(ascii: "\\"), bytes[1] == UInt8(ascii: "x"), bytes.count % 2 == 0 else {
+            throw .init("not hex-encoded bytea")
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity((bytes.count - 2) / 2)
+        var index = 2
+        while index < bytes.count {
+            guard let high = hexValue(bytes[index]), let low = hexValue(bytes[index + 1]) else {
+                throw .init("not hex-encoded bytea")
+            }
+            out.append(high << 4 | low)
+            index += 2
+        }
+        return PostgresBytes(out)
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
+        default: return nil
+        }
+    }
+}
+
+/// A JSON document bound as `jsonb` (its text is sent as is; PostgreSQL validates it).
+public struct PostgresJSONB: PostgresEncodable, PostgresDecodable, Hashable {
+    public var text: String
+    public init(_ text: String) { self.text = text }
+
+    public var postgresBind: PostgresBind { PostgresBind(type: PostgresOID.jsonb, bytes: Array(text.utf8)) }
+    public static var acceptedTypes: Set<UInt32> { [PostgresOID.jsonb, PostgresOID.json] }
+    public static func decode(postgresText bytes: [UInt8]) throws(PostgresDecodingFailure) -> PostgresJSONB {
+        PostgresJSONB(String(decoding: bytes, as: UTF8.self))
+    }
+}
+
+extension Optional: PostgresEncodable where Wrapped: PostgresEncodable {
+    public var postgresBind: PostgresBind {
+        switch self {
+        case .some(let value): return value.postgresBind
+        case .none: return PostgresBind(type: Wrapped.self == String.self ? PostgresOID.text : 0, bytes: nil)
+        }
+    }
+}
+
+/// Formatting and parsing of `timestamptz` text in UTC.
+enum PostgresTimestamp {
+    static func format(_ date: Date) -> String {
+        let micros = (date.timeIntervalSince1970 * 1_000_000).rounded()
+        let seconds = Int64((micros / 1_000_000).rounded(.down))
+        let fraction = Int64(micros) - seconds * 1_000_000
+        var time = time_t(seconds)
+        var parts = tm()
+        gmtime_r(&time, &parts)
+        let fractionText = String(fraction).leftPadded(to: 6)
+        return "\(parts.tm_year + 1900)-\(String(parts.tm_mon + 1).leftPadded(to: 2))-\(String(parts.tm_mday).leftPadded(to: 2)) "
+            + "\(String(parts.tm_hour).leftPadded(to: 2)):\(String(parts.tm_min).leftPadded(to: 2)):\(String(parts.tm_sec).leftPadded(to: 2)).\(fractionText)+00"
+    }
+
+    /// Parses PostgreSQL's ISO output, e.g. `2026-11-26 23:51:35.123456+00` or `…+05:30`.
+    static func parse(_ text: String) -> Date? {
+        let scalars = Array(text.utf8)
+        guard scalars.count >= 19 else { return nil }
+        func number(_ range: Range<Int>) -> Int? {
+            guard range.upperBound <= scalars.count else { return nil }
+            return Int(String(decoding: scalars[range], as: UTF8.self))
+        }
+        guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
+              let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19)
+        else { return nil }
+        var index = 19
+        var fraction = 0.0
+        if index < scalars.count, scalars[index] == UInt8(ascii: ".") {
+            let start = index
+            index += 1
+            while index < scalars.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(scalars[index]) { index += 1 }
+            fraction = Double(String(decoding: scalars[start..<index], as: UTF8.self)) ?? 0
+        }
+        var offsetSeconds = 0
+        if index < scalars.count, scalars[index] == UInt8(ascii: "+") || scalars[index] == UInt8(ascii: "-") {
+            let sign = scalars[index] == UInt8(ascii: "-") ? -1 : 1
+            let rest = String(decoding: scalars[(index + 1)...], as: UTF8.self).split(separator: ":")
+            let hours = rest.count > 0 ? Int(rest[0]) ?? 0 : 0
+            let minutes = rest.count > 1 ? Int(rest[1]) ?? 0 : 0
+            let secs = rest.count > 2 ? Int(rest[2]) ?? 0 : 0
+            offsetSeconds = sign * (hours * 3600 + minutes * 60 + secs)
+        }
+        var parts = tm()
+        parts.tm_year = Int32(year - 1900)
+        parts.tm_mon = Int32(month - 1)
+        parts.tm_mday = Int32(day)
+        parts.tm_hour = Int32(hour)
+        parts.tm_min = Int32(minute)
+        parts.tm_sec = Int32(second)
+        let epoch = timegm(&parts)
+        return Date(timeIntervalSince1970: Double(epoch) - Double(offsetSeconds) + fraction)
+    }
+}
+
+extension String {
+    fileprivate func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
+}

@@ -1,0 +1,65 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Postgres
+
+/// Where the catalog's database is: an existing server, or the embedded one in a data directory.
+struct DatabaseOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "PostgreSQL URL or conninfo (env DATABASE_URL). Without one, the embedded server in --data-dir is used.",
+        valueName: "url"))
+    var databaseURL: String?
+
+    @Option(name: .long, help: ArgumentHelp("Directory of the embedded PostgreSQL and generated keys.", valueName: "dir"))
+    var dataDir: String = "./.model-catalog"
+
+    @Option(name: .long, help: "Most database connections this process opens.")
+    var poolSize: Int = 10
+
+    @Option(name: .long, help: "Seconds a request waits for a free database connection before failing.")
+    var poolTimeout: Int = 10
+
+    /// The database URL from the flag, else from the environment.
+    var resolvedURL: String? {
+        if let databaseURL, !databaseURL.isEmpty { return databaseURL }
+        if let url = ProcessInfo.processInfo.environment["DATABASE_URL"], !url.isEmpty { return url }
+        return nil
+    }
+
+    func validate() throws {
+        guard poolSize >= 1 else { throw ValidationError("--pool-size must be at least 1") }
+        guard poolTimeout >= 1 else { throw ValidationError("--pool-timeout must be at least 1 second") }
+    }
+}
+
+/// A database ready for use: the conninfo, and the embedded server to stop afterwards, if any.
+struct OpenedDatabase {
+    var conninfo: String
+    var embedded: EmbeddedPostgres?
+
+    /// Connects to the configured database, starting the embedded one when no URL is given.
+    static func open(_ options: DatabaseOptions, logger: Logger) async throws -> OpenedDatabase {
+        if let url = options.resolvedURL {
+            return OpenedDatabase(conninfo: url, embedded: nil)
+        }
+        let embedded = EmbeddedPostgres(
+            configuration: .init(directory: options.dataDir), logger: logger)
+        try await embedded.start()
+        return OpenedDatabase(conninfo: embedded.conninfo(), embedded: embedded)
+    }
+
+    func makePool(_ options: DatabaseOptions) -> PostgresConnectionPool {
+        PostgresConnectionPool(configuration: .init(
+            conninfo: conninfo, maxConnections: options.poolSize, acquireTimeout: .seconds(options.poolTimeout)))
+    }
+
+    /// Stops the embedded server, if we started one; logs rather than throws, as this runs on the way out.
+    func close(logger: Logger) async {
+        guard let embedded else { return }
+        do {
+            try await embedded.stop()
+        } catch {
+            logger.error("could not stop the embedded PostgreSQL", metadata: ["error": "\(error)"])
+        }
+    }
+}

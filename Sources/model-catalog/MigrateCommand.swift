@@ -1,0 +1,33 @@
+import ArgumentParser
+import CatalogStore
+import Logging
+
+/// `model-catalog migrate`: applies pending schema migrations and exits.
+struct MigrateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "migrate",
+        abstract: "Apply pending schema migrations, then exit.",
+        discussion: """
+            Examples:
+              model-catalog migrate
+              DATABASE_URL=postgres://catalog@db/catalog model-catalog migrate
+            """)
+
+    @OptionGroup var database: DatabaseOptions
+
+    func run() async throws {
+        let logger = Logger(label: "model-catalog")
+        let opened = try await OpenedDatabase.open(database, logger: logger)
+        let pool = opened.makePool(database)
+        do {
+            let applied = try await MigrationRunner(migrations: Migration.bundled(), logger: logger).run(on: pool)
+            print(applied.isEmpty ? "schema is up to date" : "applied: \(applied.joined(separator: ", "))")
+        } catch {
+            await pool.close()
+            await opened.close(logger: logger)
+            throw error
+        }
+        await pool.close()
+        await opened.close(logger: logger)
+    }
+}

@@ -1,0 +1,51 @@
+import CatalogServer
+import CatalogStore
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import Postgres
+import Testing
+import TestSupport
+
+@Suite("Health endpoints")
+struct HealthTests {
+    @Test("liveliness answers LiteLLM's body; readiness is 200 with a migrated database")
+    func healthy() async throws {
+        let pool = PostgresConnectionPool(configuration: .init(conninfo: try await TestDatabase.fresh()))
+        try await MigrationRunner(migrations: try Migration.bundled()).run(on: pool)
+        let app = buildApplication(options: .init(host: "127.0.0.1", port: 0), pool: pool, logger: Logger(label: "test"))
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/health/liveliness", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body) == #""I'm alive!""#)
+            }
+            try await client.execute(uri: "/health/readiness", method: .get) { response in
+                #expect(response.status == .ok)
+                let body = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]
+                #expect(body?["status"] as? String == "healthy")
+                #expect(body?["db"] as? String == "connected")
+                #expect(body?["schema_version"] as? String == "0001_catalog")
+            }
+        }
+        await pool.close()
+    }
+
+    @Test("readiness is 503 when the database does not answer")
+    func unhealthy() async throws {
+        let pool = PostgresConnectionPool(configuration: .init(
+            conninfo: "host=/nonexistent-socket-dir port=1 dbname=x", acquireTimeout: .seconds(1)))
+        let app = buildApplication(options: .init(host: "127.0.0.1", port: 0), pool: pool, logger: Logger(label: "test"))
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/health/readiness", method: .get) { response in
+                #expect(response.status == .serviceUnavailable)
+                let body = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]
+                #expect(body?["status"] as? String == "unhealthy")
+            }
+            try await client.execute(uri: "/health/liveliness", method: .get) { response in
+                #expect(response.status == .ok)
+            }
+        }
+        await pool.close()
+    }
+}
