@@ -34,7 +34,7 @@ let package = Package(
             ]
         ),
         // Pure domain: no I/O, no dependency of ours.
-        .target(name: "Catalog"),
+        .target(name: "Catalog", dependencies: [.product(name: "Yams", package: "Yams")]),
         // SQL: migrations, repositories, change feed.
         .target(
             name: "CatalogStore",
@@ -73,6 +73,7 @@ let package = Package(
             dependencies: ["Postgres", .product(name: "Logging", package: "swift-log")],
             path: "Tests/TestSupport"
         ),
+        .testTarget(name: "CatalogTests", dependencies: ["Catalog"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
         .testTarget(name: "CatalogStoreTests", dependencies: ["CatalogStore", "Postgres", "TestSupport"]),
         .testTarget(

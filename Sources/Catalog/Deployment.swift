@@ -1,0 +1,61 @@
+import Foundation
+
+/// One model deployment: a row of the `models` table, LiteLLM's `model_list` entry.
+public struct Deployment: Sendable, Hashable {
+    /// Where a deployment came from: the config file loaded at start, or the API.
+    public enum Source: String, Sendable, Hashable {
+        case config
+        case api
+    }
+
+    /// LiteLLM's `model_info.id`.
+    public var id: String
+    /// The owning tenant (LiteLLM team_id); nil for a model shared by every tenant.
+    public var tenantID: String?
+    /// The public name clients ask for (LiteLLM's `model_name`, the model group).
+    public var modelName: String
+    /// LiteLLM's `litellm_params` as stored (never shown without `Redaction`).
+    public var litellmParams: [String: JSONValue]
+    /// The `model_info` the user gave (without the keys enrichment adds).
+    public var modelInfo: [String: JSONValue]
+    public var version: Int
+    public var source: Source
+    public var createdAt: Date?
+    public var updatedAt: Date?
+    public var createdBy: String?
+    public var updatedBy: String?
+
+    public init(
+        id: String, tenantID: String? = nil, modelName: String, litellmParams: [String: JSONValue],
+        modelInfo: [String: JSONValue] = [:], version: Int = 1, source: Source = .api,
+        createdAt: Date? = nil, updatedAt: Date? = nil, createdBy: String? = nil, updatedBy: String? = nil
+    ) {
+        self.id = id
+        self.tenantID = tenantID
+        self.modelName = modelName
+        self.litellmParams = litellmParams
+        self.modelInfo = modelInfo
+        self.version = version
+        self.source = source
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+        self.createdBy = createdBy
+        self.updatedBy = updatedBy
+    }
+
+    /// `litellm_params.model`, e.g. `azure/gpt-4o-deploy-002`.
+    public var litellmModel: String { litellmParams["model"]?.stringValue ?? "" }
+}
+
+/// LiteLLM's cost map (`model_prices_and_context_window.json`): prices and limits per model key.
+public struct CostMap: Sendable, Hashable {
+    public var entries: [String: [String: JSONValue]]
+
+    public init(entries: [String: [String: JSONValue]] = [:]) {
+        self.entries = entries
+    }
+
+    public subscript(key: String) -> [String: JSONValue]? { entries[key] }
+
+    public var count: Int { entries.count }
+}
