@@ -1,15 +1,22 @@
+import Catalog
+import CatalogStore
 import Hummingbird
 import Logging
 import Postgres
 
-/// Where the HTTP server listens.
+/// Where the HTTP server listens, and how it authenticates.
 public struct ServerOptions: Sendable {
     public var host: String
     public var port: Int
+    public var auth: AuthConfiguration
+    /// Default source of POST /reload/model_cost_map; nil reloads the bundled copy.
+    public var costMapURL: String?
 
-    public init(host: String = "0.0.0.0", port: Int = 4000) {
+    public init(host: String = "0.0.0.0", port: Int = 4000, auth: AuthConfiguration, costMapURL: String? = nil) {
         self.host = host
         self.port = port
+        self.auth = auth
+        self.costMapURL = costMapURL
     }
 }
 
@@ -20,11 +27,31 @@ public func buildApplication(
     logger: Logger,
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
-    let router = Router()
-    HealthController(pool: pool).addRoutes(to: router)
+    let router = buildRouter(options: options, pool: pool)
     return Application(
         router: router,
         configuration: .init(address: .hostname(options.host, port: options.port), serverName: "model-catalog"),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? options.port) },
         logger: logger)
+}
+
+/// Every route, on one screen: public probes first, then everything behind a key.
+public func buildRouter(options: ServerOptions, pool: PostgresConnectionPool) -> Router<CatalogRequestContext> {
+    let models = ModelRepository(pool: pool)
+    let costs = CostMapRepository(pool: pool)
+    let reader = DatabaseCatalogReader(models: models, costs: costs)
+
+    let router = Router(context: CatalogRequestContext.self)
+    router.add(middleware: ErrorMiddleware())
+    HealthController(pool: pool).addRoutes(to: router)
+    let costMap = CostMapController(costs: costs, defaultSource: options.costMapURL)
+    costMap.addPublicRoutes(to: router)
+
+    let authenticated = router.group().add(middleware: AuthMiddleware(authenticator: Authenticator(configuration: options.auth)))
+    let reads = ModelReadController(reader: reader)
+    reads.addRoutes(to: authenticated)
+    OpenAIModelsController(reads: reads).addRoutes(to: authenticated)
+    ModelWriteController(models: models, reader: reader).addRoutes(to: authenticated)
+    costMap.addRoutes(to: authenticated)
+    return router
 }

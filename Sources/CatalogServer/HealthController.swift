@@ -12,7 +12,7 @@ struct HealthController: Sendable {
         var schema_version: String?
     }
 
-    func addRoutes(to router: Router<some RequestContext>) {
+    func addRoutes(to router: Router<CatalogRequestContext>) {
         router.get("/health/liveliness", use: liveliness)
         router.get("/health/liveness", use: liveliness)
         router.get("/health/readiness") { _, _ -> Response in

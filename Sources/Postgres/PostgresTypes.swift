@@ -204,6 +204,16 @@ extension Optional: PostgresEncodable where Wrapped: PostgresEncodable {
     }
 }
 
+extension Array: PostgresEncodable where Element == String {
+    /// A `text[]` parameter, written as an array literal with every element quoted.
+    public var postgresBind: PostgresBind {
+        let elements = map { element in
+            "\"" + element.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        }
+        return PostgresBind(type: PostgresOID.textArray, bytes: [UInt8](("{" + elements.joined(separator: ",") + "}").utf8))
+    }
+}
+
 /// Formatting and parsing of `timestamptz` text in UTC.
 enum PostgresTimestamp {
     static func format(_ date: Date) -> String {

@@ -19,10 +19,11 @@ struct DatabaseOptions: ParsableArguments {
     @Option(name: .long, help: "Seconds a request waits for a free database connection before failing.")
     var poolTimeout: Int = 10
 
-    /// The database URL from the flag, else from the environment.
-    var resolvedURL: String? {
+    /// The database URL: the flag, else DATABASE_URL, else the config file's general_settings.database_url.
+    func resolvedURL(config: String? = nil) -> String? {
         if let databaseURL, !databaseURL.isEmpty { return databaseURL }
         if let url = ProcessInfo.processInfo.environment["DATABASE_URL"], !url.isEmpty { return url }
+        if let config, !config.isEmpty { return EnvironmentReference.resolve(config) }
         return nil
     }
 
@@ -38,8 +39,8 @@ struct OpenedDatabase {
     var embedded: EmbeddedPostgres?
 
     /// Connects to the configured database, starting the embedded one when no URL is given.
-    static func open(_ options: DatabaseOptions, logger: Logger) async throws -> OpenedDatabase {
-        if let url = options.resolvedURL {
+    static func open(_ options: DatabaseOptions, configURL: String? = nil, logger: Logger) async throws -> OpenedDatabase {
+        if let url = options.resolvedURL(config: configURL) {
             return OpenedDatabase(conninfo: url, embedded: nil)
         }
         let embedded = EmbeddedPostgres(
@@ -61,5 +62,17 @@ struct OpenedDatabase {
         } catch {
             logger.error("could not stop the embedded PostgreSQL", metadata: ["error": "\(error)"])
         }
+    }
+}
+
+/// LiteLLM's `os.environ/NAME` references in config values.
+enum EnvironmentReference {
+    static let prefix = "os.environ/"
+
+    /// The value itself, or the named environment variable's value (nil when unset).
+    static func resolve(_ value: String) -> String? {
+        guard value.hasPrefix(prefix) else { return value }
+        let name = String(value.dropFirst(prefix.count))
+        return ProcessInfo.processInfo.environment[name].flatMap { $0.isEmpty ? nil : $0 }
     }
 }

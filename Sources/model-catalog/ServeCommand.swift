@@ -1,10 +1,12 @@
 import ArgumentParser
+import Catalog
 import CatalogServer
 import CatalogStore
 import Hummingbird
 import Logging
 
-/// `model-catalog serve`: migrates the database and serves the HTTP API until SIGINT or SIGTERM.
+/// `model-catalog serve`: migrates the database, loads the config's models and serves the HTTP
+/// API until SIGINT or SIGTERM.
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
@@ -12,10 +14,15 @@ struct ServeCommand: AsyncParsableCommand {
         discussion: """
             Stops gracefully on SIGINT (Ctrl-C) or SIGTERM, and stops the embedded PostgreSQL too.
 
+            Master key: LITELLM_MASTER_KEY, else general_settings.master_key of --config; on the
+            embedded database without either, one is generated into DATA_DIR/master_key (mode 0600).
+            With an external database and no master key, serve refuses to start unless
+            --insecure-no-auth is given.
+
             Examples:
-              model-catalog serve
+              model-catalog serve --config examples/config.yaml
               model-catalog serve --host 127.0.0.1 --port 4000
-              model-catalog serve --database-url postgres://catalog@db.internal/catalog
+              LITELLM_MASTER_KEY=sk-1234 model-catalog serve --database-url postgres://catalog@db.internal/catalog
             """)
 
     @Option(name: .long, help: ArgumentHelp("LiteLLM config.yaml to load (model_list, general_settings).", valueName: "file"))
@@ -27,6 +34,14 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Port to listen on (LiteLLM's default is 4000).")
     var port: Int = 4000
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Default source of POST /reload/model_cost_map (env LITELLM_MODEL_COST_MAP_URL); without one it reloads the bundled copy.",
+        valueName: "url"))
+    var costMapURL: String?
+
+    @Flag(name: .long, help: "Serve every caller as admin when no master key is set. Never on a shared network.")
+    var insecureNoAuth = false
+
     @OptionGroup var database: DatabaseOptions
 
     func validate() throws {
@@ -35,11 +50,41 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = Logger(label: "model-catalog")
-        let opened = try await OpenedDatabase.open(database, logger: logger)
+        let loaded: LiteLLMConfig?
+        do {
+            loaded = try config.map { try LiteLLMConfig.load(path: $0) }
+        } catch let error as ConfigError {
+            logger.critical("config error: \(error)")
+            throw ExitCode.failure
+        }
+        if let loaded, !loaded.ignoredSections.isEmpty {
+            logger.info("config sections not used by the catalog: \(loaded.ignoredSections.joined(separator: ", "))")
+        }
+        let external = database.resolvedURL(config: loaded?.databaseURL) != nil
+        let masterKey = try MasterKey.resolve(
+            configKey: loaded?.masterKey, embeddedDataDir: external ? nil : database.dataDir,
+            insecureNoAuth: insecureNoAuth, logger: logger)
+        if masterKey == nil { logger.warning("--insecure-no-auth: every caller is served as admin") }
+
+        let opened = try await OpenedDatabase.open(database, configURL: loaded?.databaseURL, logger: logger)
         let pool = opened.makePool(database)
         do {
             try await MigrationRunner(migrations: Migration.bundled(), logger: logger).run(on: pool)
-            let app = buildApplication(options: ServerOptions(host: host, port: port), pool: pool, logger: logger)
+            if try await CostMapRepository(pool: pool).seedIfEmpty() {
+                logger.info("loaded the bundled cost map into the new database")
+            }
+            if let loaded, let config {
+                let outcome = try await ConfigModelLoader(pool: pool).load(loaded.models)
+                logger.info("config models loaded", metadata: [
+                    "file": "\(config)", "inserted": "\(outcome.inserted)", "updated": "\(outcome.updated)",
+                    "unchanged": "\(outcome.unchanged)", "deleted_through_api": "\(outcome.keptDeleted)",
+                ])
+            }
+            let options = ServerOptions(
+                host: host, port: port,
+                auth: AuthConfiguration(masterKey: masterKey, insecureNoAuth: masterKey == nil),
+                costMapURL: costMapURL ?? EnvironmentReference.resolve("os.environ/LITELLM_MODEL_COST_MAP_URL"))
+            let app = buildApplication(options: options, pool: pool, logger: logger)
             try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
         } catch {
             logger.error("model-catalog stopped on an error", metadata: ["error": "\(error)"])

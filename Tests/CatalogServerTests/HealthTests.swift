@@ -14,7 +14,7 @@ struct HealthTests {
     func healthy() async throws {
         let pool = PostgresConnectionPool(configuration: .init(conninfo: try await TestDatabase.fresh()))
         try await MigrationRunner(migrations: try Migration.bundled()).run(on: pool)
-        let app = buildApplication(options: .init(host: "127.0.0.1", port: 0), pool: pool, logger: Logger(label: "test"))
+        let app = buildApplication(options: .init(host: "127.0.0.1", port: 0, auth: .init(masterKey: "sk-test")), pool: pool, logger: Logger(label: "test"))
         try await app.test(.router) { client in
             try await client.execute(uri: "/health/liveliness", method: .get) { response in
                 #expect(response.status == .ok)
@@ -35,7 +35,7 @@ struct HealthTests {
     func unhealthy() async throws {
         let pool = PostgresConnectionPool(configuration: .init(
             conninfo: "host=/nonexistent-socket-dir port=1 dbname=x", acquireTimeout: .seconds(1)))
-        let app = buildApplication(options: .init(host: "127.0.0.1", port: 0), pool: pool, logger: Logger(label: "test"))
+        let app = buildApplication(options: .init(host: "127.0.0.1", port: 0, auth: .init(masterKey: "sk-test")), pool: pool, logger: Logger(label: "test"))
         try await app.test(.router) { client in
             try await client.execute(uri: "/health/readiness", method: .get) { response in
                 #expect(response.status == .serviceUnavailable)

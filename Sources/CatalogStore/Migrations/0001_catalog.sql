@@ -20,6 +20,8 @@ CREATE TABLE models (
     model_info      jsonb NOT NULL DEFAULT '{}'::jsonb CHECK (jsonb_typeof(model_info) = 'object'),
     version         bigint NOT NULL DEFAULT 1,              -- optimistic concurrency
     source          text NOT NULL CHECK (source IN ('config', 'api')),
+    config_hash     text,                                   -- the config entry last applied (source config)
+    ordinal         bigint GENERATED ALWAYS AS IDENTITY UNIQUE, -- listing order: the order models arrived
     created_at      timestamptz NOT NULL DEFAULT now(),
     created_by      text,
     updated_at      timestamptz NOT NULL DEFAULT now(),
@@ -27,6 +29,15 @@ CREATE TABLE models (
 );
 CREATE INDEX models_tenant_name_idx ON models (tenant_id, model_name);
 CREATE INDEX models_name_idx ON models (model_name);
+
+-- Config models deleted through the API: a restart with an unchanged config entry must not bring
+-- them back (see README, "Config and the API").
+CREATE TABLE config_tombstones (
+    id          text PRIMARY KEY,
+    config_hash text NOT NULL,
+    deleted_at  timestamptz NOT NULL DEFAULT now(),
+    deleted_by  text
+);
 
 -- LiteLLM's model_prices_and_context_window.json, one row per key.
 CREATE TABLE cost_map (

@@ -1,0 +1,78 @@
+/// The `model_info` LiteLLM shows for a deployment: what the user gave, completed from the cost map.
+public enum ModelInfoEnrichment {
+    /// Keys present in every enriched `model_info`, whatever the schema holds, because our own
+    /// views (groups, `/v1/models`) and clients read them.
+    public static let coreKeys: [String] = [
+        "max_tokens", "max_input_tokens", "max_output_tokens", "input_cost_per_token", "output_cost_per_token",
+        "litellm_provider", "mode", "supports_function_calling", "supports_vision",
+    ]
+
+    /// The deployment's `model_info` as shown, in order of precedence:
+    /// 1. its own `model_info` (non-null values; a null counts as unknown and is filled);
+    /// 2. prices set in `litellm_params` (every key containing `cost`), which are what the gateway
+    ///    bills, so they hide the cost map's; their names, sorted, are `pricing_overrides`;
+    /// 3. the cost-map entry `costEntry(for:in:)` finds (`key` names it, null when none), for the
+    ///    `ModelInfoSchema` keys only — LiteLLM shows no other cost-map field in `model_info`;
+    /// 4. null for every other `ModelInfoSchema` and `coreKeys` key.
+    ///
+    /// `id`, `db_model` (whether it was created through the API), `key` and `pricing_overrides` are
+    /// ours to say and cannot be overridden. `tpm`/`rpm` are not copied from `litellm_params`: LiteLLM
+    /// shows them there, and here only what the cost map says.
+    public static func enrich(_ deployment: Deployment, costMap: CostMap) -> [String: JSONValue] {
+        let found = costEntry(for: deployment, in: costMap)
+        var info: [String: JSONValue] = [:]
+        for key in ModelInfoSchema.keys { info[key] = found?.entry[key] ?? .null }
+        for key in coreKeys where info[key] == nil { info[key] = found?.entry[key] ?? .null }
+
+        let overrides = deployment.litellmParams.keys.filter(isPriceKey).sorted()
+        for key in overrides { info[key] = deployment.litellmParams[key] }
+
+        for (key, value) in deployment.modelInfo where !value.isNull { info[key] = value }
+
+        if info["litellm_provider"]?.isNull != false {
+            info["litellm_provider"] = .string(Provider.of(deployment, costEntry: found?.entry))
+        }
+        // We have no auto-router deployments; LiteLLM says false rather than null.
+        if info["member_auto_router"]?.isNull != false { info["member_auto_router"] = false }
+        // LiteLLM computes supported_openai_params from each provider's code; we have no such
+        // knowledge and a guessed list would mislead clients, so it stays null unless configured.
+
+        info["id"] = .string(deployment.id)
+        info["db_model"] = .bool(deployment.source == .api)
+        info["key"] = found.map { .string($0.key) } ?? .null
+        info["pricing_overrides"] = .array(overrides.map { .string($0) })
+        return info
+    }
+
+    /// The cost-map entry describing a deployment, and its key: the first found of
+    /// `model_info.base_model`, the same without its provider prefix (text after the first `/`),
+    /// `litellm_params.model`, the same without its prefix. `sample_spec` (the map's documentation
+    /// entry) never matches. Negative prices in the map mean unknown and come back as null.
+    public static func costEntry(
+        for deployment: Deployment, in costMap: CostMap
+    ) -> (key: String, entry: [String: JSONValue])? {
+        let names = [deployment.modelInfo["base_model"]?.stringValue, deployment.litellmParams["model"]?.stringValue]
+            .compactMap { $0 }
+            .flatMap { [$0, withoutPrefix($0)] }
+        for name in names where !name.isEmpty && name != "sample_spec" {
+            if let entry = costMap[name] { return (name, sanitized(entry)) }
+        }
+        return nil
+    }
+
+    /// Whether a `litellm_params` or cost-map key is a price.
+    static func isPriceKey(_ name: String) -> Bool { name.contains("cost") }
+
+    private static func withoutPrefix(_ model: String) -> String {
+        guard let slash = model.firstIndex(of: "/") else { return model }
+        return String(model[model.index(after: slash)...])
+    }
+
+    private static func sanitized(_ entry: [String: JSONValue]) -> [String: JSONValue] {
+        var clean = entry
+        for (key, value) in entry where isPriceKey(key) {
+            if let number = value.doubleValue, number < 0 { clean[key] = .null }
+        }
+        return clean
+    }
+}

@@ -1,0 +1,144 @@
+import Foundation
+
+/// Validation of model-management request bodies, and the merge rules of updates: one place for
+/// what a client may send to /model/new, /model/update and PATCH /model/{id}/update.
+public enum ModelInput {
+    /// Longest model name or id we accept: long enough for any real name, short enough to index.
+    static let maxIdentifierLength = 256
+
+    /// A new deployment from a /model/new body. The id is model_info.id, or a new UUID.
+    public static func newDeployment(from body: JSONValue, source: Deployment.Source = .api) throws -> Deployment {
+        let members = try object(body, field: nil)
+        let modelName = try name(members["model_name"], field: "model_name")
+        guard let paramsValue = members["litellm_params"], !paramsValue.isNull else {
+            throw CatalogError.invalid(field: "litellm_params", message: "litellm_params is required")
+        }
+        let params = try litellmParams(paramsValue)
+        guard params["model"] != nil else {
+            throw CatalogError.invalid(field: "litellm_params.model", message: "litellm_params.model is required")
+        }
+        var info = try modelInfo(members["model_info"])
+        let id = try info["id"].map { try name($0, field: "model_info.id") } ?? UUID().uuidString.lowercased()
+        info["id"] = .string(id)
+        return Deployment(id: id, modelName: modelName, litellmParams: params, modelInfo: info, source: source)
+    }
+
+    /// The id an update body names in model_info.id (POST /model/update).
+    public static func updateID(from body: JSONValue) throws -> String {
+        let members = try object(body, field: nil)
+        let info = try modelInfo(members["model_info"])
+        guard let id = info["id"] else {
+            throw CatalogError.invalid(field: "model_info.id", message: "model_info.id is required to name the model to update")
+        }
+        return try name(id, field: "model_info.id")
+    }
+
+    /// A partial update: keys given replace, keys absent stay, `litellm_params_to_remove` (PATCH)
+    /// removes. A secret sent back as the redaction placeholder keeps the stored value.
+    public static func update(_ current: Deployment, with body: JSONValue, allowRemovals: Bool) throws -> Deployment {
+        let members = try object(body, field: nil)
+        var updated = current
+        if let nameValue = members["model_name"], !nameValue.isNull {
+            updated.modelName = try name(nameValue, field: "model_name")
+        }
+        if let paramsValue = members["litellm_params"], !paramsValue.isNull {
+            let params = try litellmParams(paramsValue, requireModel: false)
+            for (key, value) in params {
+                if case .string(Redaction.placeholder) = value, Redaction.isSecretKey(key) { continue }
+                updated.litellmParams[key] = value
+            }
+        }
+        if let infoValue = members["model_info"], !infoValue.isNull {
+            let info = try modelInfo(infoValue)
+            if let id = info["id"], try name(id, field: "model_info.id") != current.id {
+                throw CatalogError.invalid(field: "model_info.id", message: "model_info.id cannot be changed")
+            }
+            for (key, value) in info { updated.modelInfo[key] = value }
+        }
+        if let removeValue = members["litellm_params_to_remove"], !removeValue.isNull {
+            guard allowRemovals else {
+                throw CatalogError.invalid(field: "litellm_params_to_remove", message: "litellm_params_to_remove is only accepted by PATCH /model/{id}/update")
+            }
+            guard case .array(let items) = removeValue else {
+                throw CatalogError.invalid(field: "litellm_params_to_remove", message: "litellm_params_to_remove must be a list of key names")
+            }
+            for item in items {
+                guard let key = item.stringValue else {
+                    throw CatalogError.invalid(field: "litellm_params_to_remove", message: "litellm_params_to_remove must be a list of key names")
+                }
+                guard key != "model" else {
+                    throw CatalogError.invalid(field: "litellm_params_to_remove", message: "litellm_params.model cannot be removed")
+                }
+                updated.litellmParams[key] = nil
+            }
+        }
+        updated.modelInfo["id"] = .string(current.id)
+        return updated
+    }
+
+    // MARK: - Field rules
+
+    static func object(_ value: JSONValue, field: String?) throws -> [String: JSONValue] {
+        guard case .object(let members) = value else {
+            throw CatalogError.invalid(field: field, message: "\(field ?? "the request body") must be a JSON object, not \(value.typeName)")
+        }
+        return members
+    }
+
+    static func name(_ value: JSONValue?, field: String) throws -> String {
+        guard let value, !value.isNull else { throw CatalogError.invalid(field: field, message: "\(field) is required") }
+        guard let text = value.stringValue else {
+            throw CatalogError.invalid(field: field, message: "\(field) must be a string, not \(value.typeName)")
+        }
+        guard !text.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw CatalogError.invalid(field: field, message: "\(field) must not be empty")
+        }
+        guard text.count <= maxIdentifierLength else {
+            throw CatalogError.invalid(field: field, message: "\(field) is longer than \(maxIdentifierLength) characters")
+        }
+        guard !text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw CatalogError.invalid(field: field, message: "\(field) must not contain control characters")
+        }
+        return text
+    }
+
+    static func litellmParams(_ value: JSONValue, requireModel: Bool = true) throws -> [String: JSONValue] {
+        let params = try object(value, field: "litellm_params")
+        if let model = params["model"] {
+            _ = try name(model, field: "litellm_params.model")
+        } else if requireModel {
+            throw CatalogError.invalid(field: "litellm_params.model", message: "litellm_params.model is required")
+        }
+        for (key, value) in params {
+            let field = "litellm_params.\(key)"
+            switch key {
+            case "tpm", "rpm", "max_parallel_requests", "timeout", "stream_timeout", "max_retries":
+                guard value.isNull || (value.doubleValue.map { $0 >= 0 } ?? false) else {
+                    throw CatalogError.invalid(field: field, message: "\(field) must be a non-negative number")
+                }
+            case "api_base", "api_version", "base_model", "custom_llm_provider", "region_name":
+                guard value.isNull || value.stringValue != nil else {
+                    throw CatalogError.invalid(field: field, message: "\(field) must be a string, not \(value.typeName)")
+                }
+            default:
+                if key.split(separator: "_").contains("cost") {
+                    guard value.isNull || value.doubleValue != nil else {
+                        throw CatalogError.invalid(field: field, message: "\(field) must be a number, not \(value.typeName)")
+                    }
+                }
+            }
+        }
+        return params
+    }
+
+    static func modelInfo(_ value: JSONValue?) throws -> [String: JSONValue] {
+        guard let value, !value.isNull else { return [:] }
+        let info = try object(value, field: "model_info")
+        for key in ["base_model", "team_id"] {
+            if let member = info[key], !member.isNull, member.stringValue == nil {
+                throw CatalogError.invalid(field: "model_info.\(key)", message: "model_info.\(key) must be a string, not \(member.typeName)")
+            }
+        }
+        return info
+    }
+}

@@ -1,0 +1,32 @@
+/// Who is calling: the role and tenant of the key that authenticated the request.
+public struct Principal: Sendable, Hashable {
+    /// LiteLLM-style roles, named as the API names them.
+    public enum Role: String, Sendable, Hashable, CaseIterable {
+        /// Everything, across tenants (the master key, and admin keys).
+        case admin
+        /// Manages its tenant's models and keys.
+        case tenantAdmin = "tenant_admin"
+        /// Reads its tenant's and the shared models.
+        case tenantMember = "tenant_member"
+    }
+
+    public var role: Role
+    /// The tenant of a tenant key; nil for admins.
+    public var tenantID: String?
+    /// The key's allow-list of model names; nil allows every model the tenant may see.
+    public var allowedModels: [String]?
+    /// Who to name in the change log: the key's id, or "master".
+    public var actor: String
+
+    public init(role: Role, tenantID: String? = nil, allowedModels: [String]? = nil, actor: String) {
+        self.role = role
+        self.tenantID = tenantID
+        self.allowedModels = allowedModels
+        self.actor = actor
+    }
+
+    /// The master key (and every caller when auth is explicitly turned off).
+    public static let master = Principal(role: .admin, actor: "master")
+
+    public var isAdmin: Bool { role == .admin }
+}

@@ -1,0 +1,111 @@
+import Catalog
+import Hummingbird
+import Logging
+import Postgres
+
+/// The one place where errors become HTTP responses, in LiteLLM's shape:
+/// `{"error":{"message","type","param","code"}}`.
+///
+/// Catalog errors map by case, PostgreSQL errors by SQLSTATE class (as PostgREST does: 23505 →
+/// 409, connection trouble → 503), Hummingbird's own errors keep their status. Anything else is a
+/// bug: 500 with a generic message, the detail only in the log (it never carries secrets:
+/// PostgresError's description withholds values).
+struct APIError: Error {
+    var status: HTTPResponse.Status
+    var message: String
+    var type: String
+    var param: String?
+    var code: String?
+
+    var body: JSONValue {
+        ["error": [
+            "message": .string(message), "type": .string(type),
+            "param": param.map(JSONValue.string) ?? .null,
+            "code": .string(code ?? String(status.code)),
+        ]]
+    }
+
+    var response: Response {
+        var response = JSONBody.response(body, status: status)
+        if status == .unauthorized { response.headers[.wwwAuthenticate] = "Bearer" }
+        return response
+    }
+
+    /// Maps any error; `logger` receives the cause of a 5xx.
+    static func from(_ error: any Error, logger: Logger) -> APIError {
+        switch error {
+        case let error as APIError:
+            return error
+        case let error as CatalogError:
+            return from(error)
+        case let error as PostgresError:
+            return from(error, logger: logger)
+        case let error as HTTPError:
+            let message = error.body ?? (error.status == .notFound ? "not found" : error.status.reasonPhrase)
+            return APIError(status: error.status, message: message, type: Self.type(for: error.status), param: nil, code: nil)
+        default:
+            logger.error("unexpected error", metadata: ["error": "\(String(reflecting: Swift.type(of: error)))"])
+            return APIError(status: .internalServerError, message: "internal error", type: "internal_server_error", param: nil, code: nil)
+        }
+    }
+
+    static func from(_ error: CatalogError) -> APIError {
+        switch error {
+        case .invalid(let field, let message):
+            return APIError(status: .badRequest, message: message, type: "invalid_request_error", param: field, code: nil)
+        case .notFound(let message):
+            return APIError(status: .notFound, message: message, type: "not_found_error", param: nil, code: nil)
+        case .conflict(let field, let message):
+            return APIError(status: .conflict, message: message, type: "invalid_request_error", param: field, code: nil)
+        case .forbidden(let message):
+            return APIError(status: .forbidden, message: message, type: "auth_error", param: nil, code: nil)
+        case .unauthorized(let message):
+            return APIError(status: .unauthorized, message: message, type: "auth_error", param: nil, code: nil)
+        case .tooLarge(let message):
+            return APIError(status: .contentTooLarge, message: message, type: "invalid_request_error", param: nil, code: nil)
+        case .unavailable(let message):
+            return APIError(status: .serviceUnavailable, message: message, type: "service_unavailable", param: nil, code: nil)
+        }
+    }
+
+    static func from(_ error: PostgresError, logger: Logger) -> APIError {
+        if error.kind == .poolTimeout || error.isConnectionFailure || SQLState.insufficientResources ~= error.sqlState {
+            logger.warning("database unavailable", metadata: ["error": "\(error)"])
+            return APIError(status: .serviceUnavailable, message: "the catalog database is unavailable, retry later",
+                            type: "service_unavailable", param: nil, code: nil)
+        }
+        if SQLState.integrityConstraintViolation ~= error.sqlState {
+            return APIError(status: .conflict, message: "the change conflicts with the catalog's current state",
+                            type: "invalid_request_error", param: error.constraint, code: nil)
+        }
+        if error.sqlState == .serializationFailure || error.sqlState == .deadlockDetected {
+            return APIError(status: .conflict, message: "a concurrent change got there first, retry",
+                            type: "invalid_request_error", param: nil, code: nil)
+        }
+        logger.error("database error", metadata: ["error": "\(error)"])
+        return APIError(status: .internalServerError, message: "internal error", type: "internal_server_error", param: nil, code: nil)
+    }
+
+    static func type(for status: HTTPResponse.Status) -> String {
+        switch status.code {
+        case 401, 403: return "auth_error"
+        case 404: return "not_found_error"
+        case 400..<500: return "invalid_request_error"
+        case 503: return "service_unavailable"
+        default: return "internal_server_error"
+        }
+    }
+}
+
+/// Turns every error thrown below it (routes, auth, unknown paths) into an `APIError` response.
+struct ErrorMiddleware: RouterMiddleware {
+    typealias Context = CatalogRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch {
+            return APIError.from(error, logger: context.logger).response
+        }
+    }
+}

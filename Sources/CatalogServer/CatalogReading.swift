@@ -1,0 +1,32 @@
+import Catalog
+import CatalogStore
+
+/// Where read endpoints get the catalog from. Today every request queries PostgreSQL; the replica
+/// snapshot will implement the same protocol, so the view layer does not change.
+public protocol CatalogReading: Sendable {
+    /// Every deployment, in catalog order (visibility is applied by the caller).
+    func deployments() async throws -> [Deployment]
+    /// The cost-map entries these deployments need for enrichment.
+    func costMap(for deployments: [Deployment]) async throws -> CostMap
+}
+
+/// Reads with parameterised queries on every call.
+public struct DatabaseCatalogReader: CatalogReading {
+    let models: ModelRepository
+    let costs: CostMapRepository
+
+    public init(models: ModelRepository, costs: CostMapRepository) {
+        self.models = models
+        self.costs = costs
+    }
+
+    public func deployments() async throws -> [Deployment] {
+        try await models.all()
+    }
+
+    public func costMap(for deployments: [Deployment]) async throws -> CostMap {
+        var keys = Set<String>()
+        for deployment in deployments { keys.formUnion(CostMapLookup.candidateKeys(for: deployment)) }
+        return try await costs.entries(for: keys.sorted())
+    }
+}

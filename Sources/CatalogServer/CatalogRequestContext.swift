@@ -1,0 +1,29 @@
+import Catalog
+import Hummingbird
+
+/// The request context of every route: Hummingbird's core storage plus the authenticated caller.
+public struct CatalogRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// Set by `AuthMiddleware` on every route that needs a key.
+    public var principal: Principal?
+
+    public init(source: Source) {
+        coreContext = .init(source: source)
+    }
+
+    /// The body limit of LiteLLM-style JSON endpoints.
+    public var maxUploadSize: Int { RequestJSON.maxBodySize }
+
+    /// The caller; the routes behind `AuthMiddleware` always have one.
+    func requirePrincipal() throws -> Principal {
+        guard let principal else { throw CatalogError.unauthorized(message: "authentication required") }
+        return principal
+    }
+
+    /// The caller, who must be an admin.
+    func requireAdmin() throws -> Principal {
+        let principal = try requirePrincipal()
+        guard principal.isAdmin else { throw CatalogError.forbidden(message: "this route needs an admin key") }
+        return principal
+    }
+}

@@ -1,0 +1,37 @@
+import Catalog
+import Foundation
+import Hummingbird
+
+/// JSON request and response bodies of the catalog's routes.
+enum JSONBody {
+    /// A response whose body is `value`, written with sorted keys (equal data, equal bytes).
+    static func response(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
+        Response(
+            status: status,
+            headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: JSONWriter.bytes(value))))
+    }
+}
+
+/// Reading JSON request bodies: at most 1 MiB, parsed into a `JSONValue`.
+enum RequestJSON {
+    static let maxBodySize = 1 << 20
+
+    static func read(_ request: Request) async throws -> JSONValue {
+        var request = request
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: maxBodySize)
+        } catch {
+            throw CatalogError.tooLarge(message: "the request body is larger than 1 MiB")
+        }
+        guard buffer.readableBytes > 0 else {
+            throw CatalogError.invalid(field: nil, message: "the request body is empty: send a JSON object")
+        }
+        do {
+            return try JSONDecoder().decode(JSONValue.self, from: Data(buffer: buffer))
+        } catch {
+            throw CatalogError.invalid(field: nil, message: "the request body is not valid JSON")
+        }
+    }
+}

@@ -1,0 +1,112 @@
+import Catalog
+import Crypto
+import Foundation
+import Postgres
+
+/// Upserts the models of a LiteLLM config into the catalog at start.
+///
+/// The rule for models that were also changed through the API (README, "Config and the API"): a
+/// config entry is applied when it is new or when its text changed since it was last applied.
+/// An unchanged entry leaves the row alone, so API updates survive a restart with the same file,
+/// and a model deleted through the API stays deleted. Several replicas starting with the same
+/// file take turns (advisory lock) and never duplicate a model: rows are keyed by id.
+public struct ConfigModelLoader: Sendable {
+    static let lockKey = 0x6D63_636F_6E66_6967  // "mcconfig"
+
+    /// What a load did, for the start-up log line.
+    public struct Outcome: Sendable, Equatable {
+        public var inserted = 0
+        public var updated = 0
+        public var unchanged = 0
+        public var keptDeleted = 0
+    }
+
+    let pool: PostgresConnectionPool
+
+    public init(pool: PostgresConnectionPool) {
+        self.pool = pool
+    }
+
+    public func load(_ models: [LiteLLMConfig.Model]) async throws -> Outcome {
+        let entries = models.map { model in
+            (id: Self.id(for: model), hash: Self.hash(model), model: model)
+        }
+        var seen: [String: Int] = [:]
+        for entry in entries {
+            if let line = seen[entry.id] {
+                throw CatalogError.invalid(
+                    field: "model_info.id",
+                    message: "two config models (lines \(line) and \(entry.model.line)) have the id '\(entry.id)'")
+            }
+            seen[entry.id] = entry.model.line
+        }
+        return try await pool.transaction { connection in
+            try connection.query("SELECT pg_advisory_xact_lock(\(Self.lockKey))")
+            try ModelRepository.setActor("config", on: connection)
+            var outcome = Outcome()
+            for entry in entries {
+                let existing = try connection.query("SELECT config_hash FROM models WHERE id = \(entry.id)")
+                let params = JSONColumns.bind(entry.model.litellmParams)
+                var info = entry.model.modelInfo
+                info["id"] = .string(entry.id)
+                let infoBind = JSONColumns.bind(info)
+                if let row = existing.first {
+                    if try row.decode(String?.self, "config_hash") == entry.hash {
+                        outcome.unchanged += 1
+                        continue
+                    }
+                    try connection.query("""
+                        UPDATE models SET model_name = \(entry.model.modelName), litellm_params = \(params),
+                               model_info = \(infoBind), source = 'config', config_hash = \(entry.hash),
+                               version = version + 1, updated_at = now(), updated_by = 'config'
+                        WHERE id = \(entry.id)
+                        """)
+                    outcome.updated += 1
+                    continue
+                }
+                let tombstone = try connection.query("SELECT config_hash FROM config_tombstones WHERE id = \(entry.id)")
+                if let row = tombstone.first, try row.decode(String.self, "config_hash") == entry.hash {
+                    outcome.keptDeleted += 1
+                    continue
+                }
+                try connection.query("DELETE FROM config_tombstones WHERE id = \(entry.id)")
+                try connection.query("""
+                    INSERT INTO models (id, model_name, litellm_params, model_info, source, config_hash, created_by, updated_by)
+                    VALUES (\(entry.id), \(entry.model.modelName), \(params), \(infoBind), 'config', \(entry.hash),
+                            'config', 'config')
+                    """)
+                outcome.inserted += 1
+            }
+            return outcome
+        }
+    }
+
+    /// model_info.id, or a stable id derived from model_name and litellm_params: the same entry
+    /// gets the same id on every start and every replica.
+    public static func id(for model: LiteLLMConfig.Model) -> String {
+        if let id = model.modelInfo["id"]?.stringValue, !id.isEmpty { return id }
+        let material = JSONWriter.bytes(["model_name": .string(model.modelName), "litellm_params": .object(model.litellmParams)])
+        var bytes = Array(SHA256.hash(data: material).prefix(16))
+        // Shaped as a version-5-style UUID, like the ids LiteLLM generates.
+        bytes[6] = (bytes[6] & 0x0F) | 0x50
+        bytes[8] = (bytes[8] & 0x3F) | 0x80
+        let hex = bytes.map { String($0, radix: 16).leftPadded(2) }.joined()
+        let parts = [hex.prefix(8), hex.dropFirst(8).prefix(4), hex.dropFirst(12).prefix(4), hex.dropFirst(16).prefix(4), hex.dropFirst(20)]
+        return parts.joined(separator: "-")
+    }
+
+    /// A digest of everything the entry says, to notice when the file changed.
+    static func hash(_ model: LiteLLMConfig.Model) -> String {
+        let material = JSONWriter.bytes([
+            "model_name": .string(model.modelName), "litellm_params": .object(model.litellmParams),
+            "model_info": .object(model.modelInfo),
+        ])
+        return SHA256.hash(data: material).map { String($0, radix: 16).leftPadded(2) }.joined()
+    }
+}
+
+extension String {
+    func leftPadded(_ width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
+}
