@@ -89,30 +89,36 @@ public struct LiteLLMConfig: Sendable {
                                   message: "model_name is required and must be a non-empty string")
             }
             guard let paramsNode = mapping["litellm_params"], case .object(let params) = try json(paramsNode, file: file, field: "\(field).litellm_params") else {
-                throw ConfigError(file: file, line: mapping["litellm_params"]?.mark?.line ?? entry.mark?.line,
+                throw ConfigError(file: file, line: keyLine(mapping, "litellm_params") ?? entry.mark?.line,
                                   field: "\(field).litellm_params", message: "litellm_params is required and must be a mapping")
             }
             guard let model = params["model"]?.stringValue, !model.isEmpty else {
-                throw ConfigError(file: file, line: paramsNode.mark?.line, field: "\(field).litellm_params.model",
+                throw ConfigError(file: file, line: keyLine(paramsNode.mapping, "model") ?? keyLine(mapping, "litellm_params"),
+                                  field: "\(field).litellm_params.model",
                                   message: "litellm_params.model is required and must be a non-empty string")
             }
             _ = model
             var info: [String: JSONValue] = [:]
             if let infoNode = mapping["model_info"], infoNode.null == nil {
                 guard case .object(let members) = try json(infoNode, file: file, field: "\(field).model_info") else {
-                    throw ConfigError(file: file, line: infoNode.mark?.line, field: "\(field).model_info", message: "model_info must be a mapping")
+                    throw ConfigError(file: file, line: keyLine(mapping, "model_info"), field: "\(field).model_info", message: "model_info must be a mapping")
                 }
                 info = members
                 if let id = info["id"], id.stringValue?.isEmpty != false {
                     // An integer id in YAML is almost certainly meant as text.
                     if let number = id.intValue { info["id"] = .string(String(number)) } else {
-                        throw ConfigError(file: file, line: infoNode.mark?.line, field: "\(field).model_info.id",
+                        throw ConfigError(file: file, line: keyLine(infoNode.mapping, "id"), field: "\(field).model_info.id",
                                           message: "model_info.id must be a non-empty string")
                     }
                 }
             }
             return Model(modelName: modelName, litellmParams: params, modelInfo: info, line: entry.mark?.line ?? 0)
         }
+    }
+
+    /// The line of `key` in `mapping` (where the field is written), if both exist.
+    private static func keyLine(_ mapping: Node.Mapping?, _ key: String) -> Int? {
+        mapping?.first { $0.key.string == key }?.key.mark?.line
     }
 
     private static func string(_ node: Node, file: String, field: String) throws -> String? {

@@ -26,6 +26,8 @@ public enum ModelGroupView {
             "providers": .array(group.providers.map { .string($0) }),
             "mode": group.first("mode"),
             "description": group.first("description"),
+            // LiteLLM derives this from provider code ([] for gpt-4o, null for Claude); the cost
+            // map's reasoning_effort_levels is the data we have.
             "supported_reasoning_efforts": group.union("reasoning_effort_levels"),
             // Configured per deployment only (see ModelInfoEnrichment): null unless configured.
             "supported_openai_params": group.union("supported_openai_params"),
@@ -91,7 +93,8 @@ struct ModelGroup {
     func first(_ key: String) -> JSONValue { values(key).first ?? .null }
 
     func largest(_ key: String) -> JSONValue {
-        values(key).filter { $0.doubleValue != nil }.max { $0.doubleValue! < $1.doubleValue! } ?? .null
+        let numbers = values(key).compactMap { value in value.doubleValue.map { (value, $0) } }
+        return numbers.max { $0.1 < $1.1 }?.0 ?? .null
     }
 
     func anyTrue(_ key: String) -> Bool { values(key).contains(.bool(true)) }

@@ -9,7 +9,7 @@ public enum ModelInfoEnrichment {
 
     /// The deployment's `model_info` as shown, in order of precedence:
     /// 1. its own `model_info` (non-null values; a null counts as unknown and is filled);
-    /// 2. prices set in `litellm_params` (every key containing `cost`), which are what the gateway
+    /// 2. prices set in `litellm_params` (every non-null key containing `cost`), which are what the gateway
     ///    bills, so they hide the cost map's; their names, sorted, are `pricing_overrides`;
     /// 3. the cost-map entry `costEntry(for:in:)` finds (`key` names it, null when none), for the
     ///    `ModelInfoSchema` keys only — LiteLLM shows no other cost-map field in `model_info`;
@@ -24,7 +24,7 @@ public enum ModelInfoEnrichment {
         for key in ModelInfoSchema.keys { info[key] = found?.entry[key] ?? .null }
         for key in coreKeys where info[key] == nil { info[key] = found?.entry[key] ?? .null }
 
-        let overrides = deployment.litellmParams.keys.filter(isPriceKey).sorted()
+        let overrides = deployment.litellmParams.filter { isPriceKey($0.key) && !$0.value.isNull }.keys.sorted()
         for key in overrides { info[key] = deployment.litellmParams[key] }
 
         for (key, value) in deployment.modelInfo where !value.isNull { info[key] = value }
@@ -44,17 +44,15 @@ public enum ModelInfoEnrichment {
         return info
     }
 
-    /// The cost-map entry describing a deployment, and its key: the first found of
-    /// `model_info.base_model`, the same without its provider prefix (text after the first `/`),
-    /// `litellm_params.model`, the same without its prefix. `sample_spec` (the map's documentation
-    /// entry) never matches. Negative prices in the map mean unknown and come back as null.
+    /// The cost-map entry describing a deployment, and its key: the first of
+    /// `CostMapLookup.candidateKeys` the map has (`model_info.base_model`, `litellm_params.model`,
+    /// that model without its provider prefix), so that what the store loads and what we look up
+    /// agree. `sample_spec` (the map's documentation entry) never matches. Negative prices in the map
+    /// mean unknown and come back as null.
     public static func costEntry(
         for deployment: Deployment, in costMap: CostMap
     ) -> (key: String, entry: [String: JSONValue])? {
-        let names = [deployment.modelInfo["base_model"]?.stringValue, deployment.litellmParams["model"]?.stringValue]
-            .compactMap { $0 }
-            .flatMap { [$0, withoutPrefix($0)] }
-        for name in names where !name.isEmpty && name != "sample_spec" {
+        for name in CostMapLookup.candidateKeys(for: deployment) where name != "sample_spec" {
             if let entry = costMap[name] { return (name, sanitized(entry)) }
         }
         return nil
@@ -62,11 +60,6 @@ public enum ModelInfoEnrichment {
 
     /// Whether a `litellm_params` or cost-map key is a price.
     static func isPriceKey(_ name: String) -> Bool { name.contains("cost") }
-
-    private static func withoutPrefix(_ model: String) -> String {
-        guard let slash = model.firstIndex(of: "/") else { return model }
-        return String(model[model.index(after: slash)...])
-    }
 
     private static func sanitized(_ entry: [String: JSONValue]) -> [String: JSONValue] {
         var clean = entry

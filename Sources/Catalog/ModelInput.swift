@@ -67,7 +67,7 @@ public enum ModelInput {
                     throw CatalogError.invalid(field: "litellm_params_to_remove", message: "litellm_params_to_remove must be a list of key names")
                 }
                 guard key != "model" else {
-                    throw CatalogError.invalid(field: "litellm_params_to_remove", message: "litellm_params.model cannot be removed")
+                    throw CatalogError.invalid(field: "litellm_params_to_remove", message: "litellm_params_to_remove cannot name model: litellm_params.model is required")
                 }
                 updated.litellmParams[key] = nil
             }

@@ -19,6 +19,13 @@ public struct ConfigModelLoader: Sendable {
         public var updated = 0
         public var unchanged = 0
         public var keptDeleted = 0
+
+        public init(inserted: Int = 0, updated: Int = 0, unchanged: Int = 0, keptDeleted: Int = 0) {
+            self.inserted = inserted
+            self.updated = updated
+            self.unchanged = unchanged
+            self.keptDeleted = keptDeleted
+        }
     }
 
     let pool: PostgresConnectionPool

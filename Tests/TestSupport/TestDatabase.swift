@@ -26,7 +26,8 @@ public enum TestDatabase {
 
         init(adminConninfo: String) {
             self.adminConninfo = adminConninfo
-            admin = PostgresConnectionPool(configuration: .init(conninfo: adminConninfo, maxConnections: 4))
+            // CREATE DATABASE is slow-ish and every test makes one: callers queue rather than fail.
+            admin = PostgresConnectionPool(configuration: .init(conninfo: adminConninfo, maxConnections: 4, acquireTimeout: .seconds(300)))
         }
     }
 
