@@ -14,12 +14,4 @@ public enum CostMapLookup {
         var seen = Set<String>()
         return keys.filter { seen.insert($0).inserted }
     }
-
-    /// The first candidate the map has, with its entry.
-    public static func entry(for deployment: Deployment, in costMap: CostMap) -> (key: String, entry: [String: JSONValue])? {
-        for key in candidateKeys(for: deployment) {
-            if let entry = costMap[key] { return (key, entry) }
-        }
-        return nil
-    }
 }

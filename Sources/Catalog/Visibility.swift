@@ -21,3 +21,33 @@ public enum Visibility {
         }
     }
 }
+
+extension Visibility {
+    /// Whether `principal` may change or delete `deployment`: admins any; a tenant admin only its
+    /// own tenant's models (never shared ones); a tenant member none. Callers first check `canSee`
+    /// (a model one cannot see is "not found", not "forbidden").
+    public static func canWrite(_ deployment: Deployment, principal: Principal) -> Bool {
+        switch principal.role {
+        case .admin: return true
+        case .tenantAdmin: return deployment.tenantID != nil && deployment.tenantID == principal.tenantID
+        case .tenantMember: return false
+        }
+    }
+
+    /// The tenant a new or moved model belongs to, given the team the request names (nil: none).
+    /// Admins choose freely (nil is shared); a tenant admin's models are its tenant's, and naming
+    /// another team is refused.
+    public static func tenant(forWriteBy principal: Principal, requested: String?) throws -> String? {
+        switch principal.role {
+        case .admin:
+            return requested
+        case .tenantAdmin:
+            if let requested, requested != principal.tenantID {
+                throw CatalogError.forbidden(message: "a tenant admin can only manage its own team's models")
+            }
+            return principal.tenantID
+        case .tenantMember:
+            throw CatalogError.forbidden(message: "this key can read models but not change them (role tenant_member)")
+        }
+    }
+}

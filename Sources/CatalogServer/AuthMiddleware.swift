@@ -10,7 +10,7 @@ struct AuthMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
-        context.principal = try authenticator.authenticate(presentedKey: Self.presentedKey(request))
+        context.principal = try await authenticator.authenticate(presentedKey: Self.presentedKey(request))
         return try await next(request, context)
     }
 

@@ -1,4 +1,5 @@
 import Catalog
+import CatalogStore
 import Crypto
 import Foundation
 
@@ -15,17 +16,20 @@ public struct AuthConfiguration: Sendable {
     }
 }
 
-/// Turns the key a request presents into a `Principal`, or refuses it.
+/// Turns the key a request presents into a `Principal`, or refuses it: the master key, else a
+/// live generated key (not deleted, not expired), found by its digest.
 struct Authenticator: Sendable {
     let configuration: AuthConfiguration
+    let keys: KeyRepository
     private let masterDigest: [UInt8]?
 
-    init(configuration: AuthConfiguration) {
+    init(configuration: AuthConfiguration, keys: KeyRepository) {
         self.configuration = configuration
+        self.keys = keys
         masterDigest = configuration.masterKey.map { Array(SHA256.hash(data: Data($0.utf8))) }
     }
 
-    func authenticate(presentedKey: String?) throws -> Principal {
+    func authenticate(presentedKey: String?) async throws -> Principal {
         if configuration.insecureNoAuth { return .master }
         guard let presentedKey, !presentedKey.isEmpty else {
             throw CatalogError.unauthorized(
@@ -33,7 +37,8 @@ struct Authenticator: Sendable {
         }
         let digest = Array(SHA256.hash(data: Data(presentedKey.utf8)))
         if let masterDigest, Self.constantTimeEqual(digest, masterDigest) { return .master }
-        throw CatalogError.unauthorized(message: "invalid API key")
+        if let record = try await keys.authenticate(keyText: presentedKey) { return record.principal }
+        throw CatalogError.unauthorized(message: "invalid, expired or deleted API key")
     }
 
     /// Equal-length digests compared without an early exit, so timing says nothing about the key.

@@ -11,12 +11,16 @@ public struct ServerOptions: Sendable {
     public var auth: AuthConfiguration
     /// Default source of POST /reload/model_cost_map; nil reloads the bundled copy.
     public var costMapURL: String?
+    /// Seals literal secrets at rest; without one they are refused.
+    public var secretKey: SecretKey?
 
-    public init(host: String = "0.0.0.0", port: Int = 4000, auth: AuthConfiguration, costMapURL: String? = nil) {
+    public init(host: String = "0.0.0.0", port: Int = 4000, auth: AuthConfiguration, costMapURL: String? = nil,
+                secretKey: SecretKey? = nil) {
         self.host = host
         self.port = port
         self.auth = auth
         self.costMapURL = costMapURL
+        self.secretKey = secretKey
     }
 }
 
@@ -37,8 +41,9 @@ public func buildApplication(
 
 /// Every route, on one screen: public probes first, then everything behind a key.
 public func buildRouter(options: ServerOptions, pool: PostgresConnectionPool) -> Router<CatalogRequestContext> {
-    let models = ModelRepository(pool: pool)
+    let models = ModelRepository(pool: pool, secretKey: options.secretKey)
     let costs = CostMapRepository(pool: pool)
+    let keys = KeyRepository(pool: pool)
     let reader = DatabaseCatalogReader(models: models, costs: costs)
 
     let router = Router(context: CatalogRequestContext.self)
@@ -47,11 +52,13 @@ public func buildRouter(options: ServerOptions, pool: PostgresConnectionPool) ->
     let costMap = CostMapController(costs: costs, defaultSource: options.costMapURL)
     costMap.addPublicRoutes(to: router)
 
-    let authenticated = router.group().add(middleware: AuthMiddleware(authenticator: Authenticator(configuration: options.auth)))
+    let authenticated = router.group().add(middleware: AuthMiddleware(authenticator: Authenticator(configuration: options.auth, keys: keys)))
     let reads = ModelReadController(reader: reader)
     reads.addRoutes(to: authenticated)
     OpenAIModelsController(reads: reads).addRoutes(to: authenticated)
     ModelWriteController(models: models, reader: reader).addRoutes(to: authenticated)
     costMap.addRoutes(to: authenticated)
+    TeamController(tenants: TenantRepository(pool: pool), keys: keys).addRoutes(to: authenticated)
+    KeyController(keys: keys).addRoutes(to: authenticated)
     return router
 }

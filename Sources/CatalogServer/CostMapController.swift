@@ -32,7 +32,7 @@ struct CostMapController: Sendable {
         }
         let probe = Deployment(id: "", modelName: model, litellmParams: ["model": .string(model)])
         let costMap = try await costs.entries(for: CostMapLookup.candidateKeys(for: probe))
-        guard let found = CostMapLookup.entry(for: probe, in: costMap) else {
+        guard let found = ModelInfoEnrichment.costEntry(for: probe, in: costMap) else {
             throw CatalogError.notFound(message: "model '\(model)' is not in the cost map")
         }
         var entry = found.entry

@@ -16,34 +16,63 @@ struct ModelWriteController: Sendable {
     }
 
     @Sendable func create(_ request: Request, context: CatalogRequestContext) async throws -> Response {
-        let principal = try context.requireAdmin()
-        let deployment = try ModelInput.newDeployment(from: try await RequestJSON.read(request))
+        let principal = try context.requirePrincipal()
+        var deployment = try ModelInput.newDeployment(from: try await RequestJSON.read(request))
+        try Self.assignTenant(&deployment, principal: principal)
         let stored = try await models.insert(deployment, actor: principal.actor)
         return try await view(stored)
     }
 
     @Sendable func update(_ request: Request, context: CatalogRequestContext) async throws -> Response {
-        let principal = try context.requireAdmin()
+        let principal = try context.requirePrincipal()
         let body = try await RequestJSON.read(request)
         let id = try ModelInput.updateID(from: body)
         let stored = try await models.update(id: id, actor: principal.actor) { current in
-            try ModelInput.update(current, with: body, allowRemovals: false)
+            try Self.authorizeChange(of: current, by: principal)
+            var updated = try ModelInput.update(current, with: body, allowRemovals: false)
+            try Self.assignTenant(&updated, principal: principal)
+            return updated
         }
         return try await view(stored)
     }
 
     @Sendable func patch(_ request: Request, context: CatalogRequestContext) async throws -> Response {
-        let principal = try context.requireAdmin()
+        let principal = try context.requirePrincipal()
         let id = try context.parameters.require("id")
         let body = try await RequestJSON.read(request)
         let stored = try await models.update(id: id, actor: principal.actor) { current in
-            try ModelInput.update(current, with: body, allowRemovals: true)
+            try Self.authorizeChange(of: current, by: principal)
+            var updated = try ModelInput.update(current, with: body, allowRemovals: true)
+            try Self.assignTenant(&updated, principal: principal)
+            return updated
         }
         return try await view(stored)
     }
 
+    /// A model the caller cannot see is "not found", exactly like a missing one; one it can see
+    /// but not change is forbidden.
+    static func authorizeChange(of deployment: Deployment, by principal: Principal) throws {
+        guard Visibility.canSee(deployment, principal: principal) else {
+            throw CatalogError.notFound(message: "model '\(deployment.id)' not found")
+        }
+        guard Visibility.canWrite(deployment, principal: principal) else {
+            throw CatalogError.forbidden(message: "this key cannot change model '\(deployment.id)'")
+        }
+    }
+
+    /// Sets the model's tenant from model_info.team_id under the visibility rules, and keeps
+    /// model_info.team_id equal to it (LiteLLM shows team models' team there).
+    static func assignTenant(_ deployment: inout Deployment, principal: Principal) throws {
+        let requested = deployment.modelInfo["team_id"]
+        if let requested, !requested.isNull, requested.stringValue == nil {
+            throw CatalogError.invalid(field: "model_info.team_id", message: "model_info.team_id must be a string")
+        }
+        deployment.tenantID = try Visibility.tenant(forWriteBy: principal, requested: requested?.stringValue)
+        deployment.modelInfo["team_id"] = deployment.tenantID.map(JSONValue.string)
+    }
+
     @Sendable func delete(_ request: Request, context: CatalogRequestContext) async throws -> Response {
-        let principal = try context.requireAdmin()
+        let principal = try context.requirePrincipal()
         let body = try await RequestJSON.read(request)
         guard case .object(let members) = body else {
             throw CatalogError.invalid(field: nil, message: "the request body must be a JSON object with \"id\"")
@@ -54,7 +83,9 @@ struct ModelWriteController: Sendable {
         guard let id = idValue.stringValue, !id.isEmpty else {
             throw CatalogError.invalid(field: "id", message: "id must be a non-empty string, not \(idValue.typeName)")
         }
-        _ = try await models.delete(id: id, actor: principal.actor)
+        _ = try await models.delete(id: id, actor: principal.actor) { current in
+            try Self.authorizeChange(of: current, by: principal)
+        }
         return JSONBody.response(["message": .string("Model: \(id) deleted successfully")])
     }
 

@@ -28,7 +28,7 @@ struct OpenAIModelsController: Sendable {
                            param: "model", code: "model_not_found")
         }
         let costMap = try await reads.reader.costMap(for: deployments)
-        guard let model = OpenAIModelView.models(deployments, costMap: costMap).first else {
+        guard let model = OpenAIModelView.model(named: id, in: deployments, costMap: costMap) else {
             throw CatalogError.notFound(message: "The model '\(id)' does not exist")
         }
         return JSONBody.response(model)

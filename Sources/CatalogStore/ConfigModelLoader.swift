@@ -29,14 +29,26 @@ public struct ConfigModelLoader: Sendable {
     }
 
     let pool: PostgresConnectionPool
+    let secretKey: SecretKey?
 
-    public init(pool: PostgresConnectionPool) {
+    public init(pool: PostgresConnectionPool, secretKey: SecretKey? = nil) {
         self.pool = pool
+        self.secretKey = secretKey
     }
 
-    public func load(_ models: [LiteLLMConfig.Model]) async throws -> Outcome {
-        let entries = models.map { model in
-            (id: Self.id(for: model), hash: Self.hash(model), model: model)
+    public func load(_ models: [LiteLLMConfig.Model], file: String = "config") async throws -> Outcome {
+        let pepper = try await pool.withConnection { connection in
+            try connection.query("SELECT value FROM service_settings WHERE name = 'config_hash_pepper'")[0].decode(String.self, "value")
+        }
+        let entries = try models.map { model in
+            let id = Self.id(for: model)
+            let (stored, secrets) = SecretSplit.split(model.litellmParams)
+            do {
+                return (id: id, hash: Self.hash(model, pepper: pepper), model: model, stored: stored,
+                        sealed: try ModelRepository.seal(secrets, modelID: id, key: secretKey))
+            } catch CatalogError.invalid(let field, let message) {
+                throw ConfigError(file: file, line: model.line, field: field, message: message)
+            }
         }
         var seen: [String: Int] = [:]
         for entry in entries {
@@ -53,7 +65,7 @@ public struct ConfigModelLoader: Sendable {
             var outcome = Outcome()
             for entry in entries {
                 let existing = try connection.query("SELECT config_hash FROM models WHERE id = \(entry.id)")
-                let params = JSONColumns.bind(entry.model.litellmParams)
+                let params = JSONColumns.bind(entry.stored)
                 var info = entry.model.modelInfo
                 info["id"] = .string(entry.id)
                 let infoBind = JSONColumns.bind(info)
@@ -68,6 +80,7 @@ public struct ConfigModelLoader: Sendable {
                                version = version + 1, updated_at = now(), updated_by = 'config'
                         WHERE id = \(entry.id)
                         """)
+                    try ModelRepository.writeSecrets(entry.sealed, modelID: entry.id, on: connection)
                     outcome.updated += 1
                     continue
                 }
@@ -82,6 +95,7 @@ public struct ConfigModelLoader: Sendable {
                     VALUES (\(entry.id), \(entry.model.modelName), \(params), \(infoBind), 'config', \(entry.hash),
                             'config', 'config')
                     """)
+                try ModelRepository.writeSecrets(entry.sealed, modelID: entry.id, on: connection)
                 outcome.inserted += 1
             }
             return outcome
@@ -89,10 +103,13 @@ public struct ConfigModelLoader: Sendable {
     }
 
     /// model_info.id, or a stable id derived from model_name and litellm_params: the same entry
-    /// gets the same id on every start and every replica.
+    /// gets the same id on every start and every replica. Secret values are left out of the
+    /// derivation (the id is public): entries that differ only by a secret need model_info.id.
     public static func id(for model: LiteLLMConfig.Model) -> String {
         if let id = model.modelInfo["id"]?.stringValue, !id.isEmpty { return id }
-        let material = JSONWriter.bytes(["model_name": .string(model.modelName), "litellm_params": .object(model.litellmParams)])
+        let material = JSONWriter.bytes([
+            "model_name": .string(model.modelName), "litellm_params": .object(SecretSplit.split(model.litellmParams).stored),
+        ])
         var bytes = Array(SHA256.hash(data: material).prefix(16))
         // Shaped as a version-5-style UUID, like the ids LiteLLM generates.
         bytes[6] = (bytes[6] & 0x0F) | 0x50
@@ -102,13 +119,15 @@ public struct ConfigModelLoader: Sendable {
         return parts.joined(separator: "-")
     }
 
-    /// A digest of everything the entry says, to notice when the file changed.
-    static func hash(_ model: LiteLLMConfig.Model) -> String {
+    /// A keyed digest of everything the entry says (secrets included), to notice when the file
+    /// changed. Keyed by the database's pepper so that it reveals nothing about a secret.
+    static func hash(_ model: LiteLLMConfig.Model, pepper: String) -> String {
         let material = JSONWriter.bytes([
             "model_name": .string(model.modelName), "litellm_params": .object(model.litellmParams),
             "model_info": .object(model.modelInfo),
         ])
-        return SHA256.hash(data: material).map { String($0, radix: 16).leftPadded(2) }.joined()
+        let code = HMAC<SHA256>.authenticationCode(for: material, using: SymmetricKey(data: Array(pepper.utf8)))
+        return code.map { String($0, radix: 16).leftPadded(2) }.joined()
     }
 }
 

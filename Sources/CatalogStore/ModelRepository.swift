@@ -5,9 +5,12 @@ import Postgres
 /// The `models` table: deployments, read and written with parameterised queries only.
 public struct ModelRepository: Sendable {
     let pool: PostgresConnectionPool
+    /// Seals literal secrets; without one, storing a literal secret is refused.
+    let secretKey: SecretKey?
 
-    public init(pool: PostgresConnectionPool) {
+    public init(pool: PostgresConnectionPool, secretKey: SecretKey? = nil) {
         self.pool = pool
+        self.secretKey = secretKey
     }
 
 
@@ -29,21 +32,28 @@ public struct ModelRepository: Sendable {
         }
     }
 
-    /// Stores a new deployment; a duplicate id is a conflict on `model_info.id`.
+    /// Stores a new deployment, its literal secrets sealed apart; a duplicate id is a conflict on
+    /// `model_info.id`. Returns the stored form (secrets replaced by the placeholder).
     public func insert(_ deployment: Deployment, actor: String?) async throws -> Deployment {
-        try await pool.transaction { connection in
+        let (stored, secrets) = SecretSplit.split(deployment.litellmParams)
+        let sealed = try Self.seal(secrets, modelID: deployment.id, key: secretKey)
+        return try await pool.transaction { connection in
             try Self.setActor(actor, on: connection)
             do {
-                return try Self.deployment(try connection.query("""
+                let row = try connection.query("""
                     INSERT INTO models (id, tenant_id, model_name, litellm_params, model_info, source, created_by, updated_by)
                     VALUES (\(deployment.id), \(deployment.tenantID), \(deployment.modelName),
-                            \(JSONColumns.bind(deployment.litellmParams)), \(JSONColumns.bind(deployment.modelInfo)),
+                            \(JSONColumns.bind(stored)), \(JSONColumns.bind(deployment.modelInfo)),
                             \(deployment.source.rawValue), \(actor), \(actor))
                     RETURNING id, tenant_id, model_name, litellm_params, model_info, version, source,
                               created_at, updated_at, created_by, updated_by
-                    """)[0])
+                    """)[0]
+                try Self.writeSecrets(sealed, modelID: deployment.id, on: connection)
+                return try Self.deployment(row)
             } catch let error as PostgresError where error.sqlState == .uniqueViolation {
                 throw CatalogError.conflict(field: "model_info.id", message: "a model with id '\(deployment.id)' already exists")
+            } catch let error as PostgresError where error.sqlState == .foreignKeyViolation {
+                throw CatalogError.invalid(field: "model_info.team_id", message: "model_info.team_id names no existing team")
             }
         }
     }
@@ -53,7 +63,17 @@ public struct ModelRepository: Sendable {
     public func update(
         id: String, actor: String?, _ change: @escaping @Sendable (Deployment) throws -> Deployment
     ) async throws -> Deployment {
-        try await pool.transaction { connection in
+        do {
+            return try await update(id: id, actor: actor, change: change)
+        } catch let error as PostgresError where error.sqlState == .foreignKeyViolation {
+            throw CatalogError.invalid(field: "model_info.team_id", message: "model_info.team_id names no existing team")
+        }
+    }
+
+    private func update(
+        id: String, actor: String?, change: @escaping @Sendable (Deployment) throws -> Deployment
+    ) async throws -> Deployment {
+        try await pool.transaction { [secretKey] connection in
             try Self.setActor(actor, on: connection)
             let rows = try connection.query("""
                 SELECT id, tenant_id, model_name, litellm_params, model_info, version, source,
@@ -61,10 +81,15 @@ public struct ModelRepository: Sendable {
                 FROM models WHERE id = \(id) FOR UPDATE
                 """)
             guard let row = rows.first else { throw CatalogError.notFound(message: "model '\(id)' not found") }
-            let updated = try change(try Self.deployment(row))
+            var current = try Self.deployment(row)
+            let previous = try Self.openSecrets(modelID: id, key: secretKey, on: connection)
+            current.litellmParams = SecretSplit.merge(current.litellmParams, secrets: previous)
+            let updated = try change(current)
+            let (stored, secrets) = SecretSplit.split(updated.litellmParams, previous: previous)
+            try Self.writeSecrets(try Self.seal(secrets, modelID: id, key: secretKey), modelID: id, on: connection)
             return try Self.deployment(try connection.query("""
                 UPDATE models SET tenant_id = \(updated.tenantID), model_name = \(updated.modelName),
-                       litellm_params = \(JSONColumns.bind(updated.litellmParams)),
+                       litellm_params = \(JSONColumns.bind(stored)),
                        model_info = \(JSONColumns.bind(updated.modelInfo)),
                        version = version + 1, updated_at = now(), updated_by = \(actor)
                 WHERE id = \(id)
@@ -111,6 +136,58 @@ public struct ModelRepository: Sendable {
                 FROM models WHERE id = \(id)
                 """)
         return try rows.first.map(deployment)
+    }
+
+    /// The literal secrets sealed for a model, opened (for the service's own use; never shown).
+    public func secrets(id: String) async throws -> [SecretSplit.Path: JSONValue] {
+        try await pool.withConnection { [secretKey] connection in
+            try Self.openSecrets(modelID: id, key: secretKey, on: connection)
+        }
+    }
+
+    /// Seals `secrets`, or refuses them when no key is configured. Nil when there is nothing to seal.
+    static func seal(_ secrets: [SecretSplit.Path: JSONValue], modelID: String, key: SecretKey?) throws -> (sealed: [UInt8], keyID: String)? {
+        guard !secrets.isEmpty else { return nil }
+        guard let key else {
+            let path = secrets.keys.map(Self.fieldName).sorted().first ?? "litellm_params"
+            throw CatalogError.invalid(
+                field: path,
+                message: "\(path) holds a literal secret, which can only be stored when the service has a secret key (CATALOG_SECRET_KEY); reference it as os.environ/NAME instead")
+        }
+        return (try key.seal(secrets, modelID: modelID), key.id)
+    }
+
+    /// Replaces (or removes) the sealed secrets of a model.
+    static func writeSecrets(_ sealed: (sealed: [UInt8], keyID: String)?, modelID: String, on connection: PostgresConnection) throws {
+        guard let sealed else {
+            try connection.query("DELETE FROM model_secrets WHERE model_id = \(modelID)")
+            return
+        }
+        try connection.query("""
+            INSERT INTO model_secrets (model_id, sealed, key_id) VALUES (\(modelID), \(PostgresBytes(sealed.sealed)), \(sealed.keyID))
+            ON CONFLICT (model_id) DO UPDATE SET sealed = EXCLUDED.sealed, key_id = EXCLUDED.key_id, updated_at = now()
+            """)
+    }
+
+    /// The model's sealed secrets, opened; empty when it has none.
+    static func openSecrets(modelID: String, key: SecretKey?, on connection: PostgresConnection) throws -> [SecretSplit.Path: JSONValue] {
+        guard let row = try connection.query("SELECT sealed FROM model_secrets WHERE model_id = \(modelID)").first else { return [:] }
+        guard let key else { throw CatalogError.unavailable(message: SecretKeyError.missing.description) }
+        do {
+            return try key.open(secrets: try row.decode(PostgresBytes.self, "sealed").bytes, modelID: modelID)
+        } catch {
+            throw CatalogError.unavailable(message: SecretKeyError.cannotOpen.description)
+        }
+    }
+
+    /// `litellm_params.extra_headers.Authorization`, for messages.
+    static func fieldName(_ path: SecretSplit.Path) -> String {
+        "litellm_params" + path.map { component in
+            switch component {
+            case .key(let key): return ".\(key)"
+            case .index(let index): return "[\(index)]"
+            }
+        }.joined()
     }
 
     /// Records who makes the transaction's changes, for the change log's triggers.

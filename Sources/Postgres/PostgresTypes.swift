@@ -273,3 +273,38 @@ extension String {
         count >= width ? self : String(repeating: "0", count: width - count) + self
     }
 }
+
+/// A one-dimensional `text[]` read from its text form (`{a,"b c",NULL}`).
+public struct PostgresTextArray: PostgresDecodable, Hashable, Sendable {
+    public var elements: [String]
+
+    public static var acceptedTypes: Set<UInt32> { [PostgresOID.textArray, 1015] }  // text[], varchar[]
+
+    public static func decode(postgresText bytes: [UInt8]) throws(PostgresDecodingFailure) -> PostgresTextArray {
+        guard bytes.first == UInt8(ascii: "{"), bytes.last == UInt8(ascii: "}") else { throw .init("not an array") }
+        var elements: [String] = []
+        var current: [UInt8] = []
+        var quoted = false, inQuotes = false, escaped = false, hasElement = false
+        for byte in bytes.dropFirst().dropLast() {
+            if escaped {
+                current.append(byte)
+                escaped = false
+            } else if byte == UInt8(ascii: "\\") {
+                escaped = true
+            } else if byte == UInt8(ascii: "\"") {
+                inQuotes.toggle()
+                quoted = true
+                hasElement = true
+            } else if byte == UInt8(ascii: ","), !inQuotes {
+                elements.append(String(decoding: current, as: UTF8.self))
+                current = []
+                quoted = false
+            } else {
+                current.append(byte)
+                hasElement = true
+            }
+        }
+        if hasElement || quoted { elements.append(String(decoding: current, as: UTF8.self)) }
+        return PostgresTextArray(elements: elements)
+    }
+}

@@ -25,24 +25,8 @@ enum MasterKey {
 
     /// Reads the key file, creating it (mode 0600) on first start. Logs the path, never the key.
     static func generatedKey(in directory: String, logger: Logger) throws -> String {
-        let path = URL(fileURLWithPath: directory).appendingPathComponent(fileName).path
-        if let existing = try? String(contentsOfFile: path, encoding: .utf8) {
-            let key = existing.trimmingCharacters(in: .whitespacesAndNewlines)
-            if !key.isEmpty {
-                logger.info("using the master key kept in the data directory", metadata: ["file": "\(path)"])
-                return key
-            }
+        try KeyFile.readOrCreate(directory: directory, name: fileName, logger: logger) {
+            "sk-" + SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }.map { String(format: "%02x", $0) }.joined()
         }
-        let random = SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }
-        let key = "sk-" + random.map { String(format: "%02x", $0) }.joined()
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
-        guard descriptor >= 0 else { throw ValidationError("cannot create the master key file \(path) (errno \(errno))") }
-        let bytes = Array((key + "\n").utf8)
-        let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-        close(descriptor)
-        guard written == bytes.count else { throw ValidationError("cannot write the master key file \(path)") }
-        logger.notice("generated a master key; read it from the file", metadata: ["file": "\(path)"])
-        return key
     }
 }

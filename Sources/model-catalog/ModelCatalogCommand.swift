@@ -15,6 +15,6 @@ struct ModelCatalogCommand: AsyncParsableCommand {
               model-catalog serve --port 4000 --database-url postgres://catalog@db/catalog
               model-catalog migrate --data-dir /var/lib/model-catalog
             """,
-        subcommands: [ServeCommand.self, MigrateCommand.self, CostMapCommand.self]
+        subcommands: [ServeCommand.self, MigrateCommand.self, CostMapCommand.self, KeysCommand.self, SecretsCommand.self]
     )
 }

@@ -19,6 +19,10 @@ struct ServeCommand: AsyncParsableCommand {
             With an external database and no master key, serve refuses to start unless
             --insecure-no-auth is given.
 
+            Secret key (seals literal secrets at rest, AES-GCM): CATALOG_SECRET_KEY (base64 of 32
+            bytes) or LITELLM_SALT_KEY; on the embedded database without either, one is generated
+            into DATA_DIR/secret_key (mode 0600). Without a key, literal secrets are refused.
+
             Examples:
               model-catalog serve --config examples/config.yaml
               model-catalog serve --host 127.0.0.1 --port 4000
@@ -65,6 +69,10 @@ struct ServeCommand: AsyncParsableCommand {
             configKey: loaded?.masterKey, embeddedDataDir: external ? nil : database.dataDir,
             insecureNoAuth: insecureNoAuth, logger: logger)
         if masterKey == nil { logger.warning("--insecure-no-auth: every caller is served as admin") }
+        let secretKey = try SecretKeyOption.resolve(embeddedDataDir: external ? nil : database.dataDir, logger: logger)
+        if secretKey == nil {
+            logger.notice("no CATALOG_SECRET_KEY: literal secrets in litellm_params are refused (os.environ/NAME references are fine)")
+        }
 
         let opened = try await OpenedDatabase.open(database, configURL: loaded?.databaseURL, logger: logger)
         let pool = opened.makePool(database)
@@ -74,7 +82,7 @@ struct ServeCommand: AsyncParsableCommand {
                 logger.info("loaded the bundled cost map into the new database")
             }
             if let loaded, let config {
-                let outcome = try await ConfigModelLoader(pool: pool).load(loaded.models)
+                let outcome = try await ConfigModelLoader(pool: pool, secretKey: secretKey).load(loaded.models, file: config)
                 logger.info("config models loaded", metadata: [
                     "file": "\(config)", "inserted": "\(outcome.inserted)", "updated": "\(outcome.updated)",
                     "unchanged": "\(outcome.unchanged)", "deleted_through_api": "\(outcome.keptDeleted)",
@@ -83,9 +91,15 @@ struct ServeCommand: AsyncParsableCommand {
             let options = ServerOptions(
                 host: host, port: port,
                 auth: AuthConfiguration(masterKey: masterKey, insecureNoAuth: masterKey == nil),
-                costMapURL: costMapURL ?? EnvironmentReference.resolve("os.environ/LITELLM_MODEL_COST_MAP_URL"))
+                costMapURL: costMapURL ?? EnvironmentReference.resolve("os.environ/LITELLM_MODEL_COST_MAP_URL"),
+                secretKey: secretKey)
             let app = buildApplication(options: options, pool: pool, logger: logger)
             try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+        } catch let error as ConfigError {
+            logger.critical("config error: \(error)")
+            await pool.close()
+            await opened.close(logger: logger)
+            throw ExitCode.failure
         } catch {
             logger.error("model-catalog stopped on an error", metadata: ["error": "\(error)"])
             await pool.close()

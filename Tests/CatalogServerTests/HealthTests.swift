@@ -25,7 +25,7 @@ struct HealthTests {
                 let body = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]
                 #expect(body?["status"] as? String == "healthy")
                 #expect(body?["db"] as? String == "connected")
-                #expect(body?["schema_version"] as? String == "0001_catalog")
+                #expect(body?["schema_version"] as? String == (try Migration.bundled().last?.version))
             }
         }
         await pool.close()

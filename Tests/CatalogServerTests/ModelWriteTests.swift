@@ -1,3 +1,4 @@
+import CatalogStore
 import Foundation
 import Hummingbird
 import HummingbirdTesting
@@ -66,8 +67,11 @@ struct ModelWriteTests {
             _ = try await client.json("/model/update", method: .post, body: """
                 {"model_info":{"id":"m-1"},"litellm_params":{"api_token":"********","rpm":3}}
                 """)
+            // The column holds the placeholder; the sealed value is still the original.
             let stored = try await catalog.pool.query("SELECT litellm_params->>'api_token' AS token FROM models WHERE id = 'm-1'")
-            #expect(try stored[0].decode(String.self, "token") == "tok-original")
+            #expect(try stored[0].decode(String.self, "token") == "********")
+            let sealed = try await ModelRepository(pool: catalog.pool, secretKey: TestCatalog.secretKey).secrets(id: "m-1")
+            #expect(sealed == [[.key("api_token")]: "tok-original"])
         }
         await catalog.close()
     }

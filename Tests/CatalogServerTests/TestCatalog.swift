@@ -13,6 +13,8 @@ import TestSupport
 /// and the application over it.
 struct TestCatalog {
     static let masterKey = "sk-1234"
+    /// The key that seals the test catalog's secrets.
+    static let secretKey = SecretKey.generate().key
     static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static let fixtures = repositoryRoot.appendingPathComponent("Tests/Fixtures/litellm")
 
@@ -26,13 +28,14 @@ struct TestCatalog {
         try await CostMapRepository(pool: pool).seedIfEmpty()
         if loadReferenceConfig {
             let config = try LiteLLMConfig.load(path: fixtures.appendingPathComponent("config.yaml").path)
-            _ = try await ConfigModelLoader(pool: pool).load(config.models)
+            _ = try await ConfigModelLoader(pool: pool, secretKey: secretKey).load(config.models)
         }
         return TestCatalog(conninfo: conninfo, pool: pool)
     }
 
     func withClient(_ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
-        let options = ServerOptions(host: "127.0.0.1", port: 0, auth: AuthConfiguration(masterKey: Self.masterKey))
+        let options = ServerOptions(host: "127.0.0.1", port: 0, auth: AuthConfiguration(masterKey: Self.masterKey),
+                                    secretKey: Self.secretKey)
         let app = buildApplication(options: options, pool: pool, logger: Logger(label: "test"))
         try await app.test(.router, body)
     }

@@ -1,0 +1,107 @@
+import Catalog
+import CatalogStore
+import Foundation
+import Hummingbird
+
+/// LiteLLM's team endpoints; a team is a tenant of the catalog.
+struct TeamController: Sendable {
+    let tenants: TenantRepository
+    let keys: KeyRepository
+
+    func addRoutes(to group: RouterGroup<CatalogRequestContext>) {
+        group.post("/team/new", use: create)
+        group.get("/team/list", use: list)
+        group.get("/team/info", use: info)
+        group.post("/team/delete", use: delete)
+    }
+
+    @Sendable func create(_ request: Request, context: CatalogRequestContext) async throws -> Response {
+        let principal = try context.requireAdmin()
+        let body = try RequestFields(try await RequestJSON.read(request))
+        let id = try body.string("team_id") ?? UUID().uuidString.lowercased()
+        guard !id.isEmpty, id.count <= 256 else { throw CatalogError.invalid(field: "team_id", message: "team_id must be 1 to 256 characters") }
+        let tenant = try await tenants.create(
+            Tenant(id: id, alias: try body.string("team_alias"), metadata: try body.object("metadata") ?? [:]),
+            actor: principal.actor)
+        return JSONBody.response(Self.json(tenant))
+    }
+
+    /// Admins list every team; a tenant key its own.
+    @Sendable func list(_ request: Request, context: CatalogRequestContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        let visible = try await tenants.all().filter { principal.isAdmin || $0.id == principal.tenantID }
+        return JSONBody.response(.array(visible.map(Self.json)))
+    }
+
+    @Sendable func info(_ request: Request, context: CatalogRequestContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        guard let id = request.uri.queryParameters["team_id"].map(String.init), !id.isEmpty else {
+            throw CatalogError.invalid(field: "team_id", message: "the query parameter team_id is required")
+        }
+        guard principal.isAdmin || principal.tenantID == id, let tenant = try await tenants.find(id: id) else {
+            throw CatalogError.notFound(message: "team '\(id)' not found")
+        }
+        // Members read the team, not its keys.
+        let teamKeys = principal.role == .tenantMember ? [] : try await keys.forTenant(id)
+        return JSONBody.response([
+            "team_id": .string(tenant.id), "team_info": Self.json(tenant),
+            "keys": .array(teamKeys.map(KeyController.json)),
+        ])
+    }
+
+    @Sendable func delete(_ request: Request, context: CatalogRequestContext) async throws -> Response {
+        let principal = try context.requireAdmin()
+        let body = try RequestFields(try await RequestJSON.read(request))
+        guard let ids = try body.strings("team_ids"), !ids.isEmpty else {
+            throw CatalogError.invalid(field: "team_ids", message: "team_ids must be a non-empty list of team ids")
+        }
+        let deleted = try await tenants.delete(ids: ids, force: try body.bool("force") ?? false, actor: principal.actor)
+        return JSONBody.response(["deleted_teams": .array(deleted.map(JSONValue.string))])
+    }
+
+    static func json(_ tenant: Tenant) -> JSONValue {
+        [
+            "team_id": .string(tenant.id), "team_alias": tenant.alias.map(JSONValue.string) ?? .null,
+            "metadata": .object(tenant.metadata),
+            "created_at": tenant.createdAt.map { .string(ISO8601DateFormatter().string(from: $0)) } ?? .null,
+        ]
+    }
+}
+
+/// Typed access to the members of a JSON request body, with errors that name the field.
+struct RequestFields {
+    let members: [String: JSONValue]
+
+    init(_ body: JSONValue) throws {
+        guard case .object(let members) = body else {
+            throw CatalogError.invalid(field: nil, message: "the request body must be a JSON object")
+        }
+        self.members = members
+    }
+
+    func string(_ field: String) throws -> String? {
+        guard let value = members[field], !value.isNull else { return nil }
+        guard let text = value.stringValue else { throw CatalogError.invalid(field: field, message: "\(field) must be a string, not \(value.typeName)") }
+        return text
+    }
+
+    func bool(_ field: String) throws -> Bool? {
+        guard let value = members[field], !value.isNull else { return nil }
+        guard let flag = value.boolValue else { throw CatalogError.invalid(field: field, message: "\(field) must be true or false") }
+        return flag
+    }
+
+    func object(_ field: String) throws -> [String: JSONValue]? {
+        guard let value = members[field], !value.isNull else { return nil }
+        guard let object = value.objectValue else { throw CatalogError.invalid(field: field, message: "\(field) must be an object") }
+        return object
+    }
+
+    func strings(_ field: String) throws -> [String]? {
+        guard let value = members[field], !value.isNull else { return nil }
+        guard let items = value.arrayValue, items.allSatisfy({ $0.stringValue != nil }) else {
+            throw CatalogError.invalid(field: field, message: "\(field) must be a list of strings")
+        }
+        return items.compactMap(\.stringValue)
+    }
+}

@@ -1,0 +1,136 @@
+import ArgumentParser
+import Catalog
+import CatalogServer
+import CatalogStore
+import Logging
+
+/// `model-catalog keys create`: what POST /key/generate does, from the shell (as the master key).
+struct KeysCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "keys", abstract: "Manage API keys.", subcommands: [Create.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "create",
+            abstract: "Create an API key and print it (shown once; only its digest is stored).",
+            discussion: """
+                Examples:
+                  model-catalog keys create --team-id team-a --role tenant_admin --alias ops
+                  model-catalog keys create --team-id team-a --models gpt-4o --models claude --duration 30d
+                  model-catalog keys create --role admin
+                """)
+
+        @Option(help: "The key's team (tenant); required unless --role admin.")
+        var teamId: String?
+
+        @Option(help: "admin, tenant_admin or tenant_member (default for a team key).")
+        var role: String?
+
+        @Option(help: "Allow only these model names (repeat the option).")
+        var models: [String] = []
+
+        @Option(help: "A name for the key.")
+        var alias: String?
+
+        @Option(help: "Lifetime, e.g. 30d, 12h, 15m; none by default.")
+        var duration: String?
+
+        @OptionGroup var database: DatabaseOptions
+
+        func run() async throws {
+            let logger = Logger(label: "model-catalog")
+            let request: KeyRequest
+            let resolved: (Principal.Role, String?)
+            do {
+                request = try KeyRequest(teamID: teamId, role: role, models: models.isEmpty ? nil : models,
+                                         alias: alias, duration: duration)
+                resolved = try request.resolve(for: .master)
+            } catch let error as CatalogError {
+                throw ValidationError(Self.message(error))
+            }
+            let opened = try await OpenedDatabase.open(database, logger: logger)
+            let pool = opened.makePool(database)
+            do {
+                try await MigrationRunner(migrations: Migration.bundled(), logger: logger).run(on: pool)
+                let text = KeyRepository.newKeyText()
+                let record = try await KeyRepository(pool: pool).create(
+                    keyText: text, alias: request.alias, role: resolved.0, tenantID: resolved.1, models: request.models,
+                    expiresAt: request.expiresAt, actor: "cli")
+                print(text)
+                logger.info("key created", metadata: [
+                    "token": "\(record.id)", "role": "\(record.role.rawValue)", "team_id": "\(record.tenantID ?? "-")",
+                ])
+            } catch {
+                await pool.close()
+                await opened.close(logger: logger)
+                if let error = error as? CatalogError { throw ValidationError(Self.message(error)) }
+                throw error
+            }
+            await pool.close()
+            await opened.close(logger: logger)
+        }
+
+        static func message(_ error: CatalogError) -> String {
+            switch error {
+            case .invalid(_, let message), .notFound(let message), .conflict(_, let message), .forbidden(let message),
+                 .unauthorized(let message), .tooLarge(let message), .unavailable(let message):
+                return message
+            }
+        }
+    }
+}
+
+/// `model-catalog secrets rotate --new-key KEY`: re-seals every secret under a new key.
+struct SecretsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "secrets", abstract: "Manage the key that seals secrets at rest.", subcommands: [Rotate.self])
+
+    struct Rotate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "rotate",
+            abstract: "Re-seal every stored secret under a new key, in one transaction.",
+            discussion: """
+                The current key comes from CATALOG_SECRET_KEY / LITELLM_SALT_KEY, else from
+                DATA_DIR/secret_key on the embedded database, which is then replaced by the new key.
+                With an environment key, set CATALOG_SECRET_KEY to the new key before the next start.
+
+                Example:
+                  model-catalog secrets rotate --new-key "$(openssl rand -base64 32)"
+                """)
+
+        @Option(help: ArgumentHelp("The new key: base64 of 32 random bytes.", valueName: "base64"))
+        var newKey: String
+
+        @OptionGroup var database: DatabaseOptions
+
+        func run() async throws {
+            let logger = Logger(label: "model-catalog")
+            let new: SecretKey
+            do { new = try SecretKey(base64: newKey) } catch {
+                throw ValidationError("--new-key must be the base64 of 32 random bytes (e.g. openssl rand -base64 32)")
+            }
+            let external = database.resolvedURL() != nil
+            guard let old = try SecretKeyOption.resolve(embeddedDataDir: external ? nil : database.dataDir, logger: logger) else {
+                throw ValidationError("no current key: set CATALOG_SECRET_KEY to the key the secrets are sealed with")
+            }
+            let opened = try await OpenedDatabase.open(database, logger: logger)
+            let pool = opened.makePool(database)
+            do {
+                try await MigrationRunner(migrations: Migration.bundled(), logger: logger).run(on: pool)
+                let count = try await SecretRotation.rotate(on: pool, from: old, to: new)
+                if !external, SecretKeyOption.usesFile {
+                    try KeyFile.write(newKey, to: database.dataDir + "/" + SecretKeyOption.fileName, replacing: true)
+                    print("re-sealed \(count) model(s); \(database.dataDir)/\(SecretKeyOption.fileName) now holds the new key")
+                } else {
+                    print("re-sealed \(count) model(s); set CATALOG_SECRET_KEY to the new key before the next start")
+                }
+            } catch {
+                await pool.close()
+                await opened.close(logger: logger)
+                throw error
+            }
+            await pool.close()
+            await opened.close(logger: logger)
+        }
+    }
+}
