@@ -21,11 +21,14 @@ public struct AuthConfiguration: Sendable {
 struct Authenticator: Sendable {
     let configuration: AuthConfiguration
     let keys: KeyRepository
+    /// With a snapshot, keys are found in memory; without, in the database.
+    let snapshot: SnapshotStore?
     private let masterDigest: [UInt8]?
 
-    init(configuration: AuthConfiguration, keys: KeyRepository) {
+    init(configuration: AuthConfiguration, keys: KeyRepository, snapshot: SnapshotStore?) {
         self.configuration = configuration
         self.keys = keys
+        self.snapshot = snapshot
         masterDigest = configuration.masterKey.map { Array(SHA256.hash(data: Data($0.utf8))) }
     }
 
@@ -37,7 +40,11 @@ struct Authenticator: Sendable {
         }
         let digest = Array(SHA256.hash(data: Data(presentedKey.utf8)))
         if let masterDigest, Self.constantTimeEqual(digest, masterDigest) { return .master }
-        if let record = try await keys.authenticate(keyText: presentedKey) { return record.principal }
+        if let snapshot {
+            if let record = snapshot.snapshot.keysByDigest[digest], record.isLive(at: Date()) { return record.principal }
+        } else if let record = try await keys.authenticate(keyText: presentedKey) {
+            return record.principal
+        }
         throw CatalogError.unauthorized(message: "invalid, expired or deleted API key")
     }
 

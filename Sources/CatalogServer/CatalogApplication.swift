@@ -24,41 +24,65 @@ public struct ServerOptions: Sendable {
     }
 }
 
-/// Builds the ModelCatalog HTTP application over a migrated database.
+/// The replica cache: the snapshot reads come from, and the service that keeps it current.
+public struct ReplicaCache: Sendable {
+    public var store: SnapshotStore
+    public var listener: ChangeListenerService
+    /// Readiness fails once the listener has been down longer than this.
+    public var listenerDownLimit: Duration
+
+    public init(store: SnapshotStore, listener: ChangeListenerService, listenerDownLimit: Duration = .seconds(30)) {
+        self.store = store
+        self.listener = listener
+        self.listenerDownLimit = listenerDownLimit
+    }
+}
+
+/// Builds the ModelCatalog HTTP application over a migrated database. With a `cache`, reads come
+/// from the replica's snapshot and its listener runs as a service of the application; without
+/// (`serve --no-cache`), every read queries PostgreSQL.
 public func buildApplication(
     options: ServerOptions,
     pool: PostgresConnectionPool,
+    cache: ReplicaCache? = nil,
     logger: Logger,
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
-    let router = buildRouter(options: options, pool: pool)
+    let router = buildRouter(options: options, pool: pool, cache: cache)
     return Application(
         router: router,
         configuration: .init(address: .hostname(options.host, port: options.port), serverName: "model-catalog"),
+        services: cache.map { [$0.listener] } ?? [],
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? options.port) },
         logger: logger)
 }
 
 /// Every route, on one screen: public probes first, then everything behind a key.
-public func buildRouter(options: ServerOptions, pool: PostgresConnectionPool) -> Router<CatalogRequestContext> {
+public func buildRouter(options: ServerOptions, pool: PostgresConnectionPool, cache: ReplicaCache? = nil) -> Router<CatalogRequestContext> {
     let models = ModelRepository(pool: pool, secretKey: options.secretKey)
     let costs = CostMapRepository(pool: pool)
     let keys = KeyRepository(pool: pool)
-    let reader = DatabaseCatalogReader(models: models, costs: costs)
+    let reader: any CatalogReading = cache.map { SnapshotCatalogReader(store: $0.store) }
+        ?? DatabaseCatalogReader(models: models, costs: costs)
+    // Read-your-writes: the replica that makes a write applies it before it replies.
+    let afterWrite: @Sendable () async -> Void = {
+        guard let store = cache?.store else { return }
+        try? await store.catchUp()
+    }
 
     let router = Router(context: CatalogRequestContext.self)
     router.add(middleware: ErrorMiddleware())
-    HealthController(pool: pool).addRoutes(to: router)
-    let costMap = CostMapController(costs: costs, defaultSource: options.costMapURL)
+    HealthController(pool: pool, cache: cache).addRoutes(to: router)
+    let costMap = CostMapController(costs: costs, defaultSource: options.costMapURL, afterWrite: afterWrite)
     costMap.addPublicRoutes(to: router)
 
-    let authenticated = router.group().add(middleware: AuthMiddleware(authenticator: Authenticator(configuration: options.auth, keys: keys)))
+    let authenticated = router.group().add(middleware: AuthMiddleware(authenticator: Authenticator(configuration: options.auth, keys: keys, snapshot: cache?.store)))
     let reads = ModelReadController(reader: reader)
     reads.addRoutes(to: authenticated)
     OpenAIModelsController(reads: reads).addRoutes(to: authenticated)
-    ModelWriteController(models: models, reader: reader).addRoutes(to: authenticated)
+    ModelWriteController(models: models, reader: reader, afterWrite: afterWrite).addRoutes(to: authenticated)
     costMap.addRoutes(to: authenticated)
-    TeamController(tenants: TenantRepository(pool: pool), keys: keys).addRoutes(to: authenticated)
-    KeyController(keys: keys).addRoutes(to: authenticated)
+    TeamController(tenants: TenantRepository(pool: pool), keys: keys, afterWrite: afterWrite).addRoutes(to: authenticated)
+    KeyController(keys: keys, afterWrite: afterWrite).addRoutes(to: authenticated)
     return router
 }

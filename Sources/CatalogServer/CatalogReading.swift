@@ -30,3 +30,20 @@ public struct DatabaseCatalogReader: CatalogReading {
         return try await costs.entries(for: keys.sorted())
     }
 }
+
+/// Reads from the replica's in-memory snapshot: no query per request.
+public struct SnapshotCatalogReader: CatalogReading {
+    let store: SnapshotStore
+
+    public init(store: SnapshotStore) {
+        self.store = store
+    }
+
+    public func deployments() async throws -> [Deployment] {
+        store.snapshot.deployments
+    }
+
+    public func costMap(for deployments: [Deployment]) async throws -> CostMap {
+        store.snapshot.costMap
+    }
+}

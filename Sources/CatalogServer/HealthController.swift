@@ -1,37 +1,55 @@
+import Catalog
 import Hummingbird
 import Postgres
 
-/// LiteLLM's health probes: liveliness (the process answers) and readiness (the database answers).
+/// LiteLLM's health probes: liveliness (the process answers) and readiness (the catalog can be
+/// served: with a replica cache, the listener is up or has not been down for long; without, the
+/// database answers).
 struct HealthController: Sendable {
     let pool: PostgresConnectionPool
-
-    /// The readiness body, in the spirit of LiteLLM's `/health/readiness`.
-    struct Readiness: ResponseEncodable {
-        var status: String
-        var db: String
-        var schema_version: String?
-    }
+    let cache: ReplicaCache?
 
     func addRoutes(to router: Router<CatalogRequestContext>) {
         router.get("/health/liveliness", use: liveliness)
         router.get("/health/liveness", use: liveliness)
-        router.get("/health/readiness") { _, _ -> Response in
-            do {
-                let version = try await pool.withConnection { connection in
-                    try connection.query("SELECT max(version) AS version FROM schema_migrations")
-                        .first?.decode(String?.self, "version")
-                }
-                return try JSONResponse.encode(Readiness(status: "healthy", db: "connected", schema_version: version))
-            } catch {
-                // The cause goes to the log line of the request, not to an unauthenticated caller.
-                return try JSONResponse.encode(
-                    Readiness(status: "unhealthy", db: "disconnected", schema_version: nil), status: .serviceUnavailable)
-            }
-        }
+        router.get("/health/readiness", use: readiness)
     }
 
     /// LiteLLM answers the JSON string "I'm alive!".
-    @Sendable func liveliness(_ request: Request, context: some RequestContext) async throws -> Response {
-        try JSONResponse.encode("I'm alive!")
+    @Sendable func liveliness(_ request: Request, context: CatalogRequestContext) async throws -> Response {
+        JSONBody.response("I'm alive!")
+    }
+
+    @Sendable func readiness(_ request: Request, context: CatalogRequestContext) async throws -> Response {
+        let version: String? = try? await pool.withConnection { connection in
+            try connection.query("SELECT max(version) AS version FROM schema_migrations").first?.decode(String?.self, "version")
+        } ?? nil
+        var body: [String: JSONValue] = [
+            "db": version == nil ? "disconnected" : "connected",
+            "schema_version": version.map(JSONValue.string) ?? .null,
+        ]
+        var ready = version != nil
+        if let cache {
+            let status = cache.listener.status
+            let now = ContinuousClock.now
+            let downFor = status.downSince.map { now - $0 }
+            let sinceCatchUp = await cache.store.lastCatchUp().map { now - $0 }
+            body["snapshot_seq"] = .int(Int(cache.store.snapshot.seq))
+            body["database_seq"] = status.databaseSeq.map { .int(Int($0)) } ?? .null
+            body["listener"] = status.connected ? "connected" : "down"
+            body["listener_down_seconds"] = downFor.map { .double(Self.seconds($0)) } ?? .null
+            body["seconds_since_catch_up"] = sinceCatchUp.map { .double(Self.seconds($0)) } ?? .null
+            body["listener_reconnects"] = .int(status.reconnects)
+            // Reads are served from the snapshot while the database is away; readiness fails only
+            // when the snapshot may have fallen behind for longer than the limit.
+            ready = status.connected || (downFor.map { $0 < cache.listenerDownLimit } ?? false)
+        }
+        body["status"] = ready ? "healthy" : "unhealthy"
+        return JSONBody.response(.object(body), status: ready ? .ok : .serviceUnavailable)
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        let (seconds, attoseconds) = duration.components
+        return ((Double(seconds) + Double(attoseconds) / 1e18) * 1000).rounded() / 1000
     }
 }

@@ -7,6 +7,7 @@ import Hummingbird
 struct ModelWriteController: Sendable {
     let models: ModelRepository
     let reader: any CatalogReading
+    let afterWrite: @Sendable () async -> Void
 
     func addRoutes(to group: RouterGroup<CatalogRequestContext>) {
         group.post("/model/new", use: create)
@@ -86,10 +87,12 @@ struct ModelWriteController: Sendable {
         _ = try await models.delete(id: id, actor: principal.actor) { current in
             try Self.authorizeChange(of: current, by: principal)
         }
+        await afterWrite()
         return JSONBody.response(["message": .string("Model: \(id) deleted successfully")])
     }
 
     private func view(_ deployment: Deployment) async throws -> Response {
+        await afterWrite()
         let costMap = try await reader.costMap(for: [deployment])
         return JSONBody.response(DeploymentView.json(deployment, costMap: costMap))
     }

@@ -7,6 +7,7 @@ import Hummingbird
 struct TeamController: Sendable {
     let tenants: TenantRepository
     let keys: KeyRepository
+    let afterWrite: @Sendable () async -> Void
 
     func addRoutes(to group: RouterGroup<CatalogRequestContext>) {
         group.post("/team/new", use: create)
@@ -23,6 +24,7 @@ struct TeamController: Sendable {
         let tenant = try await tenants.create(
             Tenant(id: id, alias: try body.string("team_alias"), metadata: try body.object("metadata") ?? [:]),
             actor: principal.actor)
+        await afterWrite()
         return JSONBody.response(Self.json(tenant))
     }
 
@@ -56,6 +58,7 @@ struct TeamController: Sendable {
             throw CatalogError.invalid(field: "team_ids", message: "team_ids must be a non-empty list of team ids")
         }
         let deleted = try await tenants.delete(ids: ids, force: try body.bool("force") ?? false, actor: principal.actor)
+        await afterWrite()
         return JSONBody.response(["deleted_teams": .array(deleted.map(JSONValue.string))])
     }
 

@@ -3,23 +3,6 @@ import Crypto
 import Foundation
 import Postgres
 
-/// An API key as stored: never its text, only a SHA-256 digest.
-public struct APIKeyRecord: Sendable, Hashable {
-    public var id: UUID
-    public var alias: String?
-    public var role: Principal.Role
-    public var tenantID: String?
-    public var models: [String]?
-    public var expiresAt: Date?
-    public var createdAt: Date?
-    public var createdBy: String?
-
-    /// The caller this key authenticates.
-    public var principal: Principal {
-        Principal(role: role, tenantID: tenantID, allowedModels: models, actor: "key:\(id.uuidString.lowercased())")
-    }
-}
-
 /// The `api_keys` table.
 public struct KeyRepository: Sendable {
     let pool: PostgresConnectionPool

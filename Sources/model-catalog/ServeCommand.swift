@@ -46,10 +46,17 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Serve every caller as admin when no master key is set. Never on a shared network.")
     var insecureNoAuth = false
 
+    @Flag(name: .long, help: "Answer every read with a database query instead of the in-memory snapshot.")
+    var noCache = false
+
+    @Option(name: .long, help: "Seconds the change listener may be down before readiness fails (reads go on from the snapshot).")
+    var listenerDownLimit: Int = 30
+
     @OptionGroup var database: DatabaseOptions
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
+        guard listenerDownLimit >= 1 else { throw ValidationError("--listener-down-limit must be at least 1 second") }
     }
 
     func run() async throws {
@@ -93,7 +100,14 @@ struct ServeCommand: AsyncParsableCommand {
                 auth: AuthConfiguration(masterKey: masterKey, insecureNoAuth: masterKey == nil),
                 costMapURL: costMapURL ?? EnvironmentReference.resolve("os.environ/LITELLM_MODEL_COST_MAP_URL"),
                 secretKey: secretKey)
-            let app = buildApplication(options: options, pool: pool, logger: logger)
+            var cache: ReplicaCache?
+            if !noCache {
+                let feed = ChangeFeed(pool: pool)
+                let store = try await SnapshotStore.load(feed: feed, logger: logger)
+                let listener = ChangeListenerService(conninfo: opened.conninfo, store: store, feed: feed, logger: logger)
+                cache = ReplicaCache(store: store, listener: listener, listenerDownLimit: .seconds(listenerDownLimit))
+            }
+            let app = buildApplication(options: options, pool: pool, cache: cache, logger: logger)
             try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
         } catch let error as ConfigError {
             logger.critical("config error: \(error)")

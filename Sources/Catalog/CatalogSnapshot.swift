@@ -1,0 +1,45 @@
+import Foundation
+
+/// An immutable copy of the whole catalog, tagged with the change-log seq it reflects. Replicas
+/// answer every read from one; a change produces a new snapshot, never a mutation.
+public struct CatalogSnapshot: Sendable {
+    /// The highest change-log seq applied.
+    public let seq: Int64
+    /// Every deployment, in catalog order.
+    public let deployments: [Deployment]
+    public let costMap: CostMap
+    /// Live and expired keys by the SHA-256 digest of their text.
+    public let keysByDigest: [[UInt8]: APIKeyRecord]
+    /// Position of each deployment in `deployments`, by id.
+    private let positions: [String: Int]
+
+    public init(seq: Int64, deployments: [Deployment], costMap: CostMap, keysByDigest: [[UInt8]: APIKeyRecord]) {
+        self.seq = seq
+        self.deployments = deployments
+        self.costMap = costMap
+        self.keysByDigest = keysByDigest
+        positions = Dictionary(deployments.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    public static let empty = CatalogSnapshot(seq: 0, deployments: [], costMap: CostMap(), keysByDigest: [:])
+
+    public func deployment(id: String) -> Deployment? {
+        positions[id].map { deployments[$0] }
+    }
+
+    /// This snapshot with the deployments `ids` replaced by `current` (their rows now, in catalog
+    /// order; an id without a row was deleted). New ones go last, in the order they arrived.
+    public func replacing(ids: Set<String>, with current: [Deployment], seq: Int64) -> CatalogSnapshot {
+        let fresh = Dictionary(current.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        var list = deployments.compactMap { existing -> Deployment? in
+            ids.contains(existing.id) ? fresh[existing.id] : existing
+        }
+        list.append(contentsOf: current.filter { positions[$0.id] == nil })
+        return CatalogSnapshot(seq: seq, deployments: list, costMap: costMap, keysByDigest: keysByDigest)
+    }
+
+    public func with(seq: Int64? = nil, costMap: CostMap? = nil, keysByDigest: [[UInt8]: APIKeyRecord]? = nil) -> CatalogSnapshot {
+        CatalogSnapshot(seq: seq ?? self.seq, deployments: deployments, costMap: costMap ?? self.costMap,
+                        keysByDigest: keysByDigest ?? self.keysByDigest)
+    }
+}

@@ -1,0 +1,102 @@
+import CatalogStore
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import Postgres
+import ServiceLifecycle
+
+/// What readiness reports about the change feed.
+public struct ListenerStatus: Sendable {
+    public var connected = false
+    /// When the listener last went down (nil while connected, or before the first connect).
+    public var downSince: ContinuousClock.Instant? = .now
+    public var reconnects = 0
+    public var notifications = 0
+    /// The database's newest seq, as the safety poll last saw it.
+    public var databaseSeq: Int64?
+}
+
+/// Keeps the replica's snapshot in step with the catalog: LISTEN on a dedicated connection, catch
+/// up from the log on every notification and after every (re)connect, and a safety poll of the
+/// log's newest seq for a listener that looks alive but is not. Reconnects back off exponentially
+/// (capped). Ends on graceful shutdown.
+public final class ChangeListenerService: Service, Sendable {
+    let conninfo: String
+    let store: SnapshotStore
+    let feed: ChangeFeed
+    let logger: Logger
+    let pollInterval: Duration
+    let maxBackoff: Duration
+    private let state = NIOLockedValueBox(ListenerStatus())
+
+    public init(conninfo: String, store: SnapshotStore, feed: ChangeFeed, logger: Logger,
+                pollInterval: Duration = .seconds(2), maxBackoff: Duration = .seconds(5)) {
+        self.conninfo = conninfo
+        self.store = store
+        self.feed = feed
+        self.logger = logger
+        self.pollInterval = pollInterval
+        self.maxBackoff = maxBackoff
+    }
+
+    public var status: ListenerStatus { state.withLockedValue { $0 } }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await self.listenLoop() }
+                group.addTask { await self.pollLoop() }
+                await group.waitForAll()
+            }
+        }
+    }
+
+    private func listenLoop() async {
+        var attempt = 0
+        while !Task.isCancelled {
+            do {
+                let listener = try await PostgresListener.listen(conninfo: conninfo, channel: ChangeFeed.channel)
+                state.withLockedValue {
+                    $0.connected = true
+                    $0.downSince = nil
+                }
+                attempt = 0
+                logger.info("change listener connected", metadata: ["backend_pid": "\(listener.backendPID)"])
+                // LISTEN first, then catch up: nothing committed in between can be missed.
+                try await store.catchUp()
+                for try await _ in listener.notifications {
+                    state.withLockedValue { $0.notifications += 1 }
+                    try await store.catchUp()
+                }
+                listener.stop()
+            } catch {
+                if !Task.isCancelled {
+                    logger.warning("change listener down", metadata: ["error": "\(error)"])
+                }
+            }
+            state.withLockedValue {
+                if $0.connected { $0.downSince = .now }
+                $0.connected = false
+            }
+            guard !Task.isCancelled else { return }
+            attempt += 1
+            state.withLockedValue { $0.reconnects += 1 }
+            let backoff = min(maxBackoff, .milliseconds(50) * (1 << min(attempt, 10)))
+            try? await Task.sleep(for: backoff)
+        }
+    }
+
+    private func pollLoop() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: pollInterval)
+            guard !Task.isCancelled else { return }
+            do {
+                let newest = try await feed.maxSeq()
+                state.withLockedValue { $0.databaseSeq = newest }
+                if newest > store.snapshot.seq { try await store.catchUp() }
+            } catch {
+                // The database is away; reads go on from the snapshot, the listener reconnects.
+            }
+        }
+    }
+}
