@@ -8,6 +8,8 @@ public protocol CatalogReading: Sendable {
     func deployments() async throws -> [Deployment]
     /// The cost-map entries these deployments need for enrichment.
     func costMap(for deployments: [Deployment]) async throws -> CostMap
+    /// The snapshot version answers come from, when responses may be cached (nil: never).
+    var cacheVersion: Int64? { get }
 }
 
 /// Reads with parameterised queries on every call.
@@ -23,6 +25,8 @@ public struct DatabaseCatalogReader: CatalogReading {
     public func deployments() async throws -> [Deployment] {
         try await models.all()
     }
+
+    public var cacheVersion: Int64? { nil }
 
     public func costMap(for deployments: [Deployment]) async throws -> CostMap {
         var keys = Set<String>()
@@ -42,6 +46,8 @@ public struct SnapshotCatalogReader: CatalogReading {
     public func deployments() async throws -> [Deployment] {
         store.snapshot.deployments
     }
+
+    public var cacheVersion: Int64? { store.snapshot.seq }
 
     public func costMap(for deployments: [Deployment]) async throws -> CostMap {
         store.snapshot.costMap

@@ -14,12 +14,18 @@ struct OpenAIModelsController: Sendable {
     }
 
     @Sendable func list(_ request: Request, context: CatalogRequestContext) async throws -> Response {
-        let deployments = try await reads.visibleDeployments(request, context: context)
-        let costMap = try await reads.reader.costMap(for: deployments)
-        return JSONBody.response(["object": "list", "data": .array(OpenAIModelView.models(deployments, costMap: costMap))])
+        try await reads.respond(request, context: context) {
+            let deployments = try await reads.visibleDeployments(request, context: context)
+            let costMap = try await reads.reader.costMap(for: deployments)
+            return ["object": "list", "data": .array(OpenAIModelView.models(deployments, costMap: costMap))]
+        }
     }
 
     @Sendable func retrieve(_ request: Request, context: CatalogRequestContext) async throws -> Response {
+        try await reads.respond(request, context: context) { try await model(request, context: context) }
+    }
+
+    func model(_ request: Request, context: CatalogRequestContext) async throws -> JSONValue {
         let id = context.parameters.getCatchAll().joined(separator: "/")
         let deployments = try await reads.visibleDeployments(request, context: context).filter { $0.modelName == id }
         guard !deployments.isEmpty else {
@@ -31,6 +37,6 @@ struct OpenAIModelsController: Sendable {
         guard let model = OpenAIModelView.model(named: id, in: deployments, costMap: costMap) else {
             throw CatalogError.notFound(message: "The model '\(id)' does not exist")
         }
-        return JSONBody.response(model)
+        return model
     }
 }

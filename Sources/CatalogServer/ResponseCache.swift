@@ -1,0 +1,100 @@
+import Catalog
+import CompressNIO
+import Hummingbird
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// Encoded read responses, kept per (route and query, visible scope, snapshot version).
+///
+/// A read that finds its body here costs a dictionary lookup instead of building and encoding the
+/// JSON again. Each body carries a strong ETag (a digest of its bytes, so equal bodies on two
+/// replicas have equal tags): `If-None-Match` answers 304. The gzip form is made on first demand
+/// and kept with it. A new snapshot version empties the cache.
+final class ResponseCache: Sendable {
+    struct Entry: Sendable {
+        var body: ByteBuffer
+        var etag: String
+        var gzipped: ByteBuffer?
+    }
+
+    private struct State {
+        var version: Int64 = -1
+        var entries: [String: Entry] = [:]
+    }
+
+    /// Bounds memory: a catalog with many distinct scopes and queries cannot grow the cache forever.
+    static let maxEntries = 4096
+    private let state = NIOLockedValueBox(State())
+
+    /// The cache key of a request by `principal`: what it asked and what it may see.
+    static func key(_ request: Request, principal: Principal) -> String {
+        let scope: String
+        if principal.isAdmin {
+            scope = "admin"
+        } else {
+            scope = "tenant:\(principal.tenantID ?? "")|\((principal.allowedModels ?? ["*"]).sorted().joined(separator: ","))"
+        }
+        return "\(scope)|\(request.uri.path)?\(request.uri.query ?? "")"
+    }
+
+    /// The response for `key` at `version`, built by `make` when not cached.
+    func response(
+        key: String, version: Int64, request: Request, make: () async throws -> JSONValue
+    ) async throws -> Response {
+        var entry = state.withLockedValue { state in state.version == version ? state.entries[key] : nil }
+        if entry == nil {
+            let bytes = JSONWriter.bytes(try await make())
+            let built = Entry(body: ByteBuffer(bytes: bytes), etag: Self.etag(bytes), gzipped: nil)
+            store(built, key: key, version: version)
+            entry = built
+        }
+        guard var entry else { throw HTTPError(.internalServerError) }
+        var headers: HTTPFields = [.contentType: "application/json", .eTag: entry.etag, .vary: "Accept-Encoding"]
+        if let match = request.headers[.ifNoneMatch], match.split(separator: ",").contains(where: {
+            let tag = $0.trimmingCharacters(in: .whitespaces)
+            return tag == entry.etag || tag == "W/" + entry.etag || tag == "*"
+        }) {
+            return Response(status: .notModified, headers: headers)
+        }
+        if Self.acceptsGzip(request) {
+            if entry.gzipped == nil {
+                var source = entry.body
+                entry.gzipped = try source.compress(with: .gzip())
+                store(entry, key: key, version: version)
+            }
+            headers[.contentEncoding] = "gzip"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: entry.gzipped!))
+        }
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: entry.body))
+    }
+
+    private func store(_ entry: Entry, key: String, version: Int64) {
+        state.withLockedValue { state in
+            if state.version != version {
+                guard version > state.version else { return }  // an older snapshot's body is not kept
+                state = State(version: version, entries: [:])
+            }
+            if state.entries.count >= Self.maxEntries { state.entries.removeAll(keepingCapacity: true) }
+            state.entries[key] = entry
+        }
+    }
+
+    static func acceptsGzip(_ request: Request) -> Bool {
+        guard let accept = request.headers[.acceptEncoding]?.lowercased() else { return false }
+        return accept.split(separator: ",").contains { part in
+            let fields = part.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard fields.first == "gzip" else { return false }
+            return !fields.dropFirst().contains { $0.replacingOccurrences(of: " ", with: "") == "q=0" }
+        }
+    }
+
+    /// FNV-1a over the body: cheap, and equal bodies give equal tags on every replica.
+    static func etag(_ bytes: [UInt8]) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in bytes {
+            hash ^= UInt64(byte)
+            hash &*= 0x100_0000_01b3
+        }
+        return "\"\(String(hash, radix: 16))-\(bytes.count)\""
+    }
+}
