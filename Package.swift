@@ -77,6 +77,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The benchmark's ceiling server (bench/run.sh): a static body on the same stack.
+        .executableTarget(
+            name: "catalog-bench-ceiling",
+            dependencies: [.product(name: "Hummingbird", package: "hummingbird")]
+        ),
         // Starts one PostgreSQL for the whole test run and hands each test its own database.
         .target(
             name: "TestSupport",
