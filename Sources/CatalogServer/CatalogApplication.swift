@@ -84,5 +84,6 @@ public func buildRouter(options: ServerOptions, pool: PostgresConnectionPool, ca
     costMap.addRoutes(to: authenticated)
     TeamController(tenants: TenantRepository(pool: pool), keys: keys, afterWrite: afterWrite).addRoutes(to: authenticated)
     KeyController(keys: keys, afterWrite: afterWrite).addRoutes(to: authenticated)
+    HistoryController(history: HistoryRepository(pool: pool)).addRoutes(to: authenticated)
     return router
 }

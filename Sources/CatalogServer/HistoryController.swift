@@ -1,0 +1,46 @@
+import Catalog
+import CatalogStore
+import Foundation
+import Hummingbird
+
+/// GET /model/history?model_id=: who changed a model, how, and what it looked like before and
+/// after (litellm_params through the redaction rule), newest first.
+struct HistoryController: Sendable {
+    let history: HistoryRepository
+
+    func addRoutes(to group: RouterGroup<CatalogRequestContext>) {
+        group.get("/model/history", use: modelHistory)
+    }
+
+    @Sendable func modelHistory(_ request: Request, context: CatalogRequestContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        guard let id = request.uri.queryParameters["model_id"].map(String.init), !id.isEmpty else {
+            throw CatalogError.invalid(field: "model_id", message: "the query parameter model_id is required")
+        }
+        let changes = try await history.history(modelID: id)
+        // Admins, or the admins of the tenant the model belongs (or belonged) to; anyone else is
+        // told the model does not exist.
+        let allowed = principal.isAdmin
+            || (principal.role == .tenantAdmin && changes.first?.tenantID != nil && changes.first?.tenantID == principal.tenantID)
+        guard allowed, !changes.isEmpty else { throw CatalogError.notFound(message: "model '\(id)' not found") }
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return JSONBody.response(["data": .array(changes.map { change in
+            [
+                "seq": .int(Int(change.seq)), "op": .string(change.op), "changed_at": .string(formatter.string(from: change.at)),
+                "changed_by": change.actor.map(JSONValue.string) ?? .null,
+                "before": change.before.map(Self.json) ?? .null, "after": change.after.map(Self.json) ?? .null,
+            ]
+        })])
+    }
+
+    static func json(_ deployment: Deployment) -> JSONValue {
+        [
+            "model_name": .string(deployment.modelName),
+            "litellm_params": .object(Redaction.redact(deployment.litellmParams)),
+            "model_info": .object(deployment.modelInfo),
+            "team_id": deployment.tenantID.map(JSONValue.string) ?? .null,
+            "version": .int(deployment.version),
+        ]
+    }
+}
