@@ -27,23 +27,20 @@ struct ModelWriteController: Sendable {
     @Sendable func update(_ request: Request, context: CatalogRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
         let body = try await RequestJSON.read(request)
-        let id = try ModelInput.updateID(from: body)
-        let stored = try await models.update(id: id, actor: principal.actor) { current in
-            try Self.authorizeChange(of: current, by: principal)
-            var updated = try ModelInput.update(current, with: body, allowRemovals: false)
-            try Self.assignTenant(&updated, principal: principal)
-            return updated
-        }
-        return try await view(stored)
+        return try await change(try ModelInput.updateID(from: body), with: body, by: principal, allowRemovals: false)
     }
 
     @Sendable func patch(_ request: Request, context: CatalogRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
         let id = try context.parameters.require("id")
-        let body = try await RequestJSON.read(request)
+        return try await change(id, with: try await RequestJSON.read(request), by: principal, allowRemovals: true)
+    }
+
+    /// POST /model/update and PATCH /model/{id}/update: one rule for both.
+    private func change(_ id: String, with body: JSONValue, by principal: Principal, allowRemovals: Bool) async throws -> Response {
         let stored = try await models.update(id: id, actor: principal.actor) { current in
             try Self.authorizeChange(of: current, by: principal)
-            var updated = try ModelInput.update(current, with: body, allowRemovals: true)
+            var updated = try ModelInput.update(current, with: body, allowRemovals: allowRemovals)
             try Self.assignTenant(&updated, principal: principal)
             return updated
         }

@@ -43,19 +43,10 @@ struct CostMapCommand: AsyncParsableCommand {
                 }
                 document = try CostMapDocument(data: data)
             }
-            let opened = try await OpenedDatabase.open(database, logger: logger)
-            let pool = opened.makePool(database)
-            do {
-                try await MigrationRunner(migrations: Migration.bundled(), logger: logger).run(on: pool)
-                let count = try await CostMapRepository(pool: pool).replace(with: document, force: force, actor: "cli")
-                print("cost map replaced: \(count) entries")
-            } catch {
-                await pool.close()
-                await opened.close(logger: logger)
-                throw ValidationError("\(error)")
+            let count = try await OpenedDatabase.withMigratedPool(database, logger: logger) { pool in
+                try await CostMapRepository(pool: pool).replace(with: document, force: force, actor: "cli")
             }
-            await pool.close()
-            await opened.close(logger: logger)
+            print("cost map replaced: \(count) entries")
         }
     }
 }

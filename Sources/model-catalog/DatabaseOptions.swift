@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import CatalogStore
 import Postgres
 
 /// Where the catalog's database is: an existing server, or the embedded one in a data directory.
@@ -47,6 +48,25 @@ struct OpenedDatabase {
             configuration: .init(directory: options.dataDir), logger: logger)
         try await embedded.start()
         return OpenedDatabase(conninfo: embedded.conninfo(), embedded: embedded)
+    }
+
+    /// Opens the database, migrates it, runs `body` with a pool, and closes everything whatever
+    /// `body` does: the shape of every one-shot command.
+    static func withMigratedPool<T>(
+        _ options: DatabaseOptions, logger: Logger, _ body: (PostgresConnectionPool) async throws -> T
+    ) async throws -> T {
+        let opened = try await open(options, logger: logger)
+        let pool = opened.makePool(options)
+        let result: Result<T, Error>
+        do {
+            try await MigrationRunner(migrations: Migration.bundled(), logger: logger).run(on: pool)
+            result = .success(try await body(pool))
+        } catch {
+            result = .failure(error)
+        }
+        await pool.close()
+        await opened.close(logger: logger)
+        return try result.get()
     }
 
     func makePool(_ options: DatabaseOptions) -> PostgresConnectionPool {

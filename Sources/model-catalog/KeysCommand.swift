@@ -48,26 +48,20 @@ struct KeysCommand: AsyncParsableCommand {
             } catch let error as CatalogError {
                 throw ValidationError(Self.message(error))
             }
-            let opened = try await OpenedDatabase.open(database, logger: logger)
-            let pool = opened.makePool(database)
             do {
-                try await MigrationRunner(migrations: Migration.bundled(), logger: logger).run(on: pool)
                 let text = KeyRepository.newKeyText()
-                let record = try await KeyRepository(pool: pool).create(
-                    keyText: text, alias: request.alias, role: resolved.0, tenantID: resolved.1, models: request.models,
-                    expiresAt: request.expiresAt, actor: "cli")
+                let record = try await OpenedDatabase.withMigratedPool(database, logger: logger) { pool in
+                    try await KeyRepository(pool: pool).create(
+                        keyText: text, alias: request.alias, role: resolved.0, tenantID: resolved.1, models: request.models,
+                        expiresAt: request.expiresAt, actor: "cli")
+                }
                 print(text)
                 logger.info("key created", metadata: [
                     "token": "\(record.id)", "role": "\(record.role.rawValue)", "team_id": "\(record.tenantID ?? "-")",
                 ])
-            } catch {
-                await pool.close()
-                await opened.close(logger: logger)
-                if let error = error as? CatalogError { throw ValidationError(Self.message(error)) }
-                throw error
+            } catch let error as CatalogError {
+                throw ValidationError(Self.message(error))
             }
-            await pool.close()
-            await opened.close(logger: logger)
         }
 
         static func message(_ error: CatalogError) -> String {
@@ -113,24 +107,15 @@ struct SecretsCommand: AsyncParsableCommand {
             guard let old = try SecretKeyOption.resolve(embeddedDataDir: external ? nil : database.dataDir, logger: logger) else {
                 throw ValidationError("no current key: set CATALOG_SECRET_KEY to the key the secrets are sealed with")
             }
-            let opened = try await OpenedDatabase.open(database, logger: logger)
-            let pool = opened.makePool(database)
-            do {
-                try await MigrationRunner(migrations: Migration.bundled(), logger: logger).run(on: pool)
-                let count = try await SecretRotation.rotate(on: pool, from: old, to: new)
-                if !external, SecretKeyOption.usesFile {
-                    try KeyFile.write(newKey, to: database.dataDir + "/" + SecretKeyOption.fileName, replacing: true)
-                    print("re-sealed \(count) model(s); \(database.dataDir)/\(SecretKeyOption.fileName) now holds the new key")
-                } else {
-                    print("re-sealed \(count) model(s); set CATALOG_SECRET_KEY to the new key before the next start")
-                }
-            } catch {
-                await pool.close()
-                await opened.close(logger: logger)
-                throw error
+            let count = try await OpenedDatabase.withMigratedPool(database, logger: logger) { pool in
+                try await SecretRotation.rotate(on: pool, from: old, to: new)
             }
-            await pool.close()
-            await opened.close(logger: logger)
+            if !external, SecretKeyOption.usesFile {
+                try KeyFile.write(newKey, to: database.dataDir + "/" + SecretKeyOption.fileName, replacing: true)
+                print("re-sealed \(count) model(s); \(database.dataDir)/\(SecretKeyOption.fileName) now holds the new key")
+            } else {
+                print("re-sealed \(count) model(s); set CATALOG_SECRET_KEY to the new key before the next start")
+            }
         }
     }
 }

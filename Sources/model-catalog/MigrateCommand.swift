@@ -17,11 +17,12 @@ struct MigrateCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = Logger(label: "model-catalog")
+        // Not withMigratedPool: what the runner applied is what this command reports.
         let opened = try await OpenedDatabase.open(database, logger: logger)
         let pool = opened.makePool(database)
+        let applied: [String]
         do {
-            let applied = try await MigrationRunner(migrations: Migration.bundled(), logger: logger).run(on: pool)
-            print(applied.isEmpty ? "schema is up to date" : "applied: \(applied.joined(separator: ", "))")
+            applied = try await MigrationRunner(migrations: Migration.bundled(), logger: logger).run(on: pool)
         } catch {
             await pool.close()
             await opened.close(logger: logger)
@@ -29,5 +30,6 @@ struct MigrateCommand: AsyncParsableCommand {
         }
         await pool.close()
         await opened.close(logger: logger)
+        print(applied.isEmpty ? "schema is up to date" : "applied: \(applied.joined(separator: ", "))")
     }
 }
