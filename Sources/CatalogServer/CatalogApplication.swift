@@ -71,6 +71,7 @@ public func buildRouter(options: ServerOptions, pool: PostgresConnectionPool, ca
     }
 
     let router = Router(context: CatalogRequestContext.self)
+    router.add(middleware: RequestLogMiddleware())
     router.add(middleware: ErrorMiddleware())
     HealthController(pool: pool, cache: cache).addRoutes(to: router)
     let costMap = CostMapController(costs: costs, defaultSource: options.costMapURL, afterWrite: afterWrite)

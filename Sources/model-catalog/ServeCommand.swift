@@ -52,7 +52,14 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Seconds the change listener may be down before readiness fails (reads go on from the snapshot).")
     var listenerDownLimit: Int = 30
 
+    @Option(name: .long, help: "Log lines as text or json (one object per line).")
+    var logFormat: LogFormat = .text
+
     @OptionGroup var database: DatabaseOptions
+
+    enum LogFormat: String, ExpressibleByArgument, CaseIterable {
+        case text, json
+    }
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
@@ -60,6 +67,9 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if logFormat == .json {
+            LoggingSystem.bootstrap { label in JSONLogHandler(label: label) }
+        }
         let logger = Logger(label: "model-catalog")
         let loaded: LiteLLMConfig?
         do {
