@@ -40,14 +40,14 @@ public struct ConfigModelLoader: Sendable {
         let pepper = try await pool.withConnection { connection in
             try connection.query("SELECT value FROM service_settings WHERE name = 'config_hash_pepper'")[0].decode(String.self, "value")
         }
-        let entries = try models.map { model in
+        let entries = try models.enumerated().map { index, model in
             let id = Self.id(for: model)
             let (stored, secrets) = SecretSplit.split(model.litellmParams)
             do {
                 return (id: id, hash: Self.hash(model, pepper: pepper), model: model, stored: stored,
                         sealed: try ModelRepository.seal(secrets, modelID: id, key: secretKey))
             } catch CatalogError.invalid(let field, let message) {
-                throw ConfigError(file: file, line: model.line, field: field, message: message)
+                throw ConfigError(file: file, line: model.line, field: "model_list[\(index)].\(field ?? "litellm_params")", message: message)
             }
         }
         var seen: [String: Int] = [:]
