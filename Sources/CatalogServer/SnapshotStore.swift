@@ -133,6 +133,13 @@ actor SnapshotSync {
             try await reload()
             return 0
         }
+        guard !changes.isEmpty else {
+            // Nothing new (e.g. the NOTIFY of a write this replica already applied): publishing a
+            // new snapshot would only rebuild it and empty the response cache.
+            advance(upTo: box.withLockedValue { $0.seq })
+            lastCatchUp = .now
+            return 0
+        }
         let models = modelIDs.isEmpty ? [] : try await feed.models(ids: modelIDs.sorted())
         let costMap = costMapChanged ? try await feed.costMap() : nil
         let keys = keysChanged ? try await feed.keys() : nil
