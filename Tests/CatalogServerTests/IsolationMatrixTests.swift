@@ -1122,7 +1122,7 @@ struct IsolationMatrixTests {
                     guard let name = group["model_group"] as? String else { continue }
                     groups[name, default: 0] += (group["tpm"] as? Int) ?? -1
                 }
-                shown = IsolationMatrixTests.models.filter { model in (groups[model.name] ?? 0) > 0 && groups[model.name]! & model.tpm != 0 }
+                shown = IsolationMatrixTests.models.filter { model in (groups[model.name] ?? 0) > 0 && (groups[model.name] ?? 0) & model.tpm != 0 }
                 if let wanted {
                     let expectedGroups = Dictionary(wanted.map { ($0.name, $0.tpm) }, uniquingKeysWith: +)
                     if groups != expectedGroups || data.count != expectedGroups.count {
