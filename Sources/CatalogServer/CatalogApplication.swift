@@ -13,14 +13,17 @@ public struct ServerOptions: Sendable {
     public var costMapURL: String?
     /// Seals literal secrets at rest; without one they are refused.
     public var secretKey: SecretKey?
+    /// What GET /metrics exposes; the replica's listener must count into the same one.
+    public var metrics: CatalogMetrics
 
     public init(host: String = "0.0.0.0", port: Int = 4000, auth: AuthConfiguration, costMapURL: String? = nil,
-                secretKey: SecretKey? = nil) {
+                secretKey: SecretKey? = nil, metrics: CatalogMetrics = CatalogMetrics()) {
         self.host = host
         self.port = port
         self.auth = auth
         self.costMapURL = costMapURL
         self.secretKey = secretKey
+        self.metrics = metrics
     }
 }
 
@@ -71,9 +74,10 @@ public func buildRouter(options: ServerOptions, pool: PostgresConnectionPool, ca
     }
 
     let router = Router(context: CatalogRequestContext.self)
-    router.add(middleware: RequestLogMiddleware())
+    router.add(middleware: RequestTelemetryMiddleware(metrics: options.metrics))
     router.add(middleware: ErrorMiddleware())
     HealthController(pool: pool, cache: cache).addRoutes(to: router)
+    MetricsController(metrics: options.metrics, pool: pool, cache: cache).addRoutes(to: router)
     let costMap = CostMapController(costs: costs, defaultSource: options.costMapURL, afterWrite: afterWrite)
     costMap.addPublicRoutes(to: router)
 

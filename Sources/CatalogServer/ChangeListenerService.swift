@@ -27,16 +27,19 @@ public final class ChangeListenerService: Service, Sendable {
     let logger: Logger
     let pollInterval: Duration
     let maxBackoff: Duration
+    let metrics: CatalogMetrics
     private let state = NIOLockedValueBox(ListenerStatus())
 
     public init(conninfo: String, store: SnapshotStore, feed: ChangeFeed, logger: Logger,
-                pollInterval: Duration = .seconds(2), maxBackoff: Duration = .seconds(5)) {
+                pollInterval: Duration = .seconds(2), maxBackoff: Duration = .seconds(5),
+                metrics: CatalogMetrics = CatalogMetrics()) {
         self.conninfo = conninfo
         self.store = store
         self.feed = feed
         self.logger = logger
         self.pollInterval = pollInterval
         self.maxBackoff = maxBackoff
+        self.metrics = metrics
     }
 
     public var status: ListenerStatus { state.withLockedValue { $0 } }
@@ -66,6 +69,7 @@ public final class ChangeListenerService: Service, Sendable {
                 try await store.catchUp()
                 for try await _ in listener.notifications {
                     state.withLockedValue { $0.notifications += 1 }
+                    metrics.notificationReceived()
                     try await store.catchUp()
                 }
                 listener.stop()
@@ -81,6 +85,7 @@ public final class ChangeListenerService: Service, Sendable {
             guard !Task.isCancelled else { return }
             attempt += 1
             state.withLockedValue { $0.reconnects += 1 }
+            metrics.listenerReconnected()
             let backoff = min(maxBackoff, .milliseconds(50) * (1 << min(attempt, 10)))
             try? await Task.sleep(for: backoff)
         }

@@ -55,6 +55,19 @@ public actor PostgresConnectionPool {
     /// Callers waiting for a connection right now.
     public var waiting: Int { waiters.count }
 
+    /// What the pool is doing right now, read in one hop (for metrics).
+    public struct Statistics: Sendable {
+        public var inUse: Int
+        public var waiting: Int
+        public var maxConnections: Int
+        public var replacedConnections: Int
+    }
+
+    public var statistics: Statistics {
+        Statistics(inUse: inUse, waiting: waiting, maxConnections: configuration.maxConnections,
+                   replacedConnections: replacedConnections)
+    }
+
     /// Runs `body` with a connection of its own, on a pool thread. `body` is synchronous on
     /// purpose: it may block on libpq, and a transaction inside it never spans a suspension.
     public func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> T {

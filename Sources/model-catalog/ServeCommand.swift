@@ -105,16 +105,18 @@ struct ServeCommand: AsyncParsableCommand {
                     "unchanged": "\(outcome.unchanged)", "deleted_through_api": "\(outcome.keptDeleted)",
                 ])
             }
+            let metrics = CatalogMetrics()
             let options = ServerOptions(
                 host: host, port: port,
                 auth: AuthConfiguration(masterKey: masterKey, insecureNoAuth: masterKey == nil),
                 costMapURL: costMapURL ?? EnvironmentReference.resolve("os.environ/LITELLM_MODEL_COST_MAP_URL"),
-                secretKey: secretKey)
+                secretKey: secretKey, metrics: metrics)
             var cache: ReplicaCache?
             if !noCache {
                 let feed = ChangeFeed(pool: pool)
                 let store = try await SnapshotStore.load(feed: feed, logger: logger)
-                let listener = ChangeListenerService(conninfo: opened.conninfo, store: store, feed: feed, logger: logger)
+                let listener = ChangeListenerService(
+                    conninfo: opened.conninfo, store: store, feed: feed, logger: logger, metrics: metrics)
                 cache = ReplicaCache(store: store, listener: listener, listenerDownLimit: .seconds(listenerDownLimit))
             }
             let app = buildApplication(options: options, pool: pool, cache: cache, logger: logger)

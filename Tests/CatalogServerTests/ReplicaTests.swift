@@ -15,17 +15,19 @@ struct Replica {
     let cache: ReplicaCache
     let app: Application<RouterResponder<CatalogRequestContext>>
 
-    static func start(conninfo: String, name: String, listenerDownLimit: Duration = .seconds(30)) async throws -> Replica {
+    static func start(conninfo: String, name: String, listenerDownLimit: Duration = .seconds(30),
+                      metrics: CatalogMetrics = CatalogMetrics()) async throws -> Replica {
         let named = conninfo + " application_name=\(name)"
         let pool = PostgresConnectionPool(configuration: .init(conninfo: named, maxConnections: 4, acquireTimeout: .seconds(5)))
         let feed = ChangeFeed(pool: pool)
         let logger = Logger(label: name)
         let store = try await SnapshotStore.load(feed: feed, logger: logger)
         let listener = ChangeListenerService(conninfo: named, store: store, feed: feed, logger: logger,
-                                             pollInterval: .milliseconds(500), maxBackoff: .milliseconds(500))
+                                             pollInterval: .milliseconds(500), maxBackoff: .milliseconds(500),
+                                             metrics: metrics)
         let cache = ReplicaCache(store: store, listener: listener, listenerDownLimit: listenerDownLimit)
         let options = ServerOptions(host: "127.0.0.1", port: 0, auth: AuthConfiguration(masterKey: TestCatalog.masterKey),
-                                    secretKey: TestCatalog.secretKey)
+                                    secretKey: TestCatalog.secretKey, metrics: metrics)
         let router = buildRouter(options: options, pool: pool, cache: cache)
         let app = Application(router: router, services: [listener], logger: logger)
         return Replica(pool: pool, cache: cache, app: app)

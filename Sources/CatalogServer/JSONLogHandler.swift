@@ -1,29 +1,6 @@
 import Foundation
 import Glibc
-import Hummingbird
 import Logging
-
-/// One log line per request: request id (hb.request.id), method, route, status and duration. Never the query
-/// string or a header: keys travel in both.
-struct RequestLogMiddleware: RouterMiddleware {
-    typealias Context = CatalogRequestContext
-
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let started = ContinuousClock.now
-        let response = try await next(request, context)
-        let elapsed = ContinuousClock.now - started
-        let (seconds, attoseconds) = elapsed.components
-        let milliseconds = (Double(seconds) * 1000 + Double(attoseconds) / 1e15)
-        context.logger.info("request", metadata: [
-            "method": "\(request.method.rawValue)",
-            // The matched route (e.g. /model/{id}/update), else the path: ids in paths are not secrets.
-            "route": "\(context.endpointPath ?? request.uri.path)",
-            "status": "\(response.status.code)",
-            "duration_ms": "\((milliseconds * 1000).rounded() / 1000)",
-        ])
-        return response
-    }
-}
 
 /// A log handler that writes one JSON object per line (for `--log-format json`).
 public struct JSONLogHandler: LogHandler {

@@ -1,0 +1,86 @@
+import CoreMetrics
+import Postgres
+import Prometheus
+
+/// The service's metrics, in one Prometheus registry of its own (not the process-wide
+/// `MetricsSystem`, so that several applications in one process, as in the tests, never share or
+/// clash). Code records through the swift-metrics API with this registry's factory; GET /metrics
+/// writes the registry in Prometheus's text format.
+///
+/// Events are counted when they happen (requests, listener reconnects, notifications); state
+/// (snapshot seq and lag, pool connections) is sampled when /metrics is scraped, so a scrape
+/// never waits on the database.
+public final class CatalogMetrics: Sendable {
+    let registry: PrometheusCollectorRegistry
+    let factory: PrometheusMetricsFactory
+
+    /// Request durations from 0.5 ms (a cached read) to 10 s (a pool timeout is 10 s by default).
+    static let durationBuckets: [Duration] = [
+        .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
+        .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
+        .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10),
+    ]
+
+    public init() {
+        registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.defaultDurationHistogramBuckets = Self.durationBuckets
+        self.factory = factory
+    }
+
+    /// One finished HTTP request. `route` is the matched route template (never a raw path, so that
+    /// the label's values stay few).
+    func recordRequest(method: String, route: String, status: Int, duration: Duration) {
+        CoreMetrics.Counter(label: "http_requests_total",
+                dimensions: [("method", method), ("route", route), ("status", String(status))], factory: factory)
+            .increment()
+        CoreMetrics.Timer(label: "http_request_duration_seconds", dimensions: [("method", method), ("route", route)],
+              factory: factory)
+            .recordNanoseconds(Self.nanoseconds(duration))
+    }
+
+    func listenerReconnected() {
+        CoreMetrics.Counter(label: "catalog_listener_reconnects_total", factory: factory).increment()
+    }
+
+    func notificationReceived() {
+        CoreMetrics.Counter(label: "catalog_listener_notifications_total", factory: factory).increment()
+    }
+
+    /// The exposition, after sampling the replica's and the pool's state.
+    func exposition(pool: PostgresConnectionPool, cache: ReplicaCache?) async -> [UInt8] {
+        let statistics = await pool.statistics
+        gauge("catalog_pool_connections_in_use", statistics.inUse)
+        gauge("catalog_pool_callers_waiting", statistics.waiting)
+        gauge("catalog_pool_connections_max", statistics.maxConnections)
+        gauge("catalog_pool_connections_replaced", statistics.replacedConnections)
+        if let cache {
+            let snapshot = cache.store.snapshot
+            let status = cache.listener.status
+            gauge("catalog_snapshot_seq", Int(snapshot.seq))
+            gauge("catalog_snapshot_deployments", snapshot.deployments.count)
+            gauge("catalog_listener_connected", status.connected ? 1 : 0)
+            if let databaseSeq = status.databaseSeq {
+                gauge("catalog_database_seq", Int(databaseSeq))
+                // The database's seq is the safety poll's last reading, which a notification can
+                // overtake: a snapshot ahead of it is not behind.
+                gauge("catalog_snapshot_lag_changes", max(0, Int(databaseSeq - snapshot.seq)))
+            }
+            if let last = await cache.store.lastCatchUp() {
+                let (seconds, attoseconds) = (ContinuousClock.now - last).components
+                CoreMetrics.Gauge(label: "catalog_seconds_since_catch_up", factory: factory)
+                    .record(Double(seconds) + Double(attoseconds) / 1e18)
+            }
+        }
+        return registry.emitToBuffer()
+    }
+
+    static func nanoseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+
+    private func gauge(_ label: String, _ value: Int) {
+        CoreMetrics.Gauge(label: label, factory: factory).record(value)
+    }
+}

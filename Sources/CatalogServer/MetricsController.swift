@@ -1,0 +1,22 @@
+import Hummingbird
+import Postgres
+
+/// GET /metrics: Prometheus's text exposition format, without a key (like LiteLLM's default, and
+/// as scrapers expect); it holds counts and route templates only, never a model or a key.
+struct MetricsController: Sendable {
+    let metrics: CatalogMetrics
+    let pool: PostgresConnectionPool
+    let cache: ReplicaCache?
+
+    func addRoutes(to router: Router<CatalogRequestContext>) {
+        router.get("/metrics", use: exposition)
+    }
+
+    @Sendable func exposition(_ request: Request, context: CatalogRequestContext) async throws -> Response {
+        let bytes = await metrics.exposition(pool: pool, cache: cache)
+        return Response(
+            status: .ok,
+            headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+}
