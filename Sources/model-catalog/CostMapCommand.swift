@@ -9,6 +9,11 @@ struct CostMapCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cost-map",
         abstract: "Manage the cost map (LiteLLM's model_prices_and_context_window.json).",
+        discussion: """
+            Examples:
+              model-catalog cost-map import model_prices_and_context_window.json
+              model-catalog cost-map import https://raw.githubusercontent.com/BerriAI/litellm/main/model_prices_and_context_window.json
+            """,
         subcommands: [Import.self])
 
     struct Import: AsyncParsableCommand {

@@ -53,13 +53,14 @@ struct OpenedDatabase {
     /// Opens the database, migrates it, runs `body` with a pool, and closes everything whatever
     /// `body` does: the shape of every one-shot command.
     static func withMigratedPool<T>(
-        _ options: DatabaseOptions, logger: Logger, _ body: (PostgresConnectionPool) async throws -> T
+        _ options: DatabaseOptions, configURL: String? = nil, logger: Logger,
+        _ body: (PostgresConnectionPool) async throws -> T
     ) async throws -> T {
-        let opened = try await open(options, logger: logger)
+        let opened = try await open(options, configURL: configURL, logger: logger)
         let pool = opened.makePool(options)
         let result: Result<T, Error>
         do {
-            try await MigrationRunner(migrations: Migration.bundled(), logger: logger).run(on: pool)
+            try await prepare(pool, logger: logger)
             result = .success(try await body(pool))
         } catch {
             result = .failure(error)
@@ -67,6 +68,15 @@ struct OpenedDatabase {
         await pool.close()
         await opened.close(logger: logger)
         return try result.get()
+    }
+
+    /// Migrates the schema and, in a new database, loads the bundled cost map: whichever command
+    /// meets a database first leaves it as `serve` would.
+    static func prepare(_ pool: PostgresConnectionPool, logger: Logger) async throws {
+        try await MigrationRunner(migrations: Migration.bundled(), logger: logger).run(on: pool)
+        if try await CostMapRepository(pool: pool).seedIfEmpty() {
+            logger.info("loaded the bundled cost map into the new database")
+        }
     }
 
     func makePool(_ options: DatabaseOptions) -> PostgresConnectionPool {

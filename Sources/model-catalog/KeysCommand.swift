@@ -7,7 +7,13 @@ import Logging
 /// `model-catalog keys create`: what POST /key/generate does, from the shell (as the master key).
 struct KeysCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "keys", abstract: "Manage API keys.", subcommands: [Create.self])
+        commandName: "keys", abstract: "Manage API keys.",
+        discussion: """
+            Examples:
+              model-catalog keys create --team-id team-a --role tenant_admin
+              model-catalog keys create --role admin --alias ops
+            """,
+        subcommands: [Create.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -77,7 +83,13 @@ struct KeysCommand: AsyncParsableCommand {
 /// `model-catalog secrets rotate --new-key KEY`: re-seals every secret under a new key.
 struct SecretsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "secrets", abstract: "Manage the key that seals secrets at rest.", subcommands: [Rotate.self])
+        commandName: "secrets", abstract: "Manage the key that seals secrets at rest.",
+        discussion: """
+            Examples:
+              model-catalog secrets rotate --new-key "$(openssl rand -base64 32)"
+              CATALOG_SECRET_KEY=OLD_KEY model-catalog secrets rotate --new-key NEW_KEY --database-url postgres://catalog@db/catalog
+            """,
+        subcommands: [Rotate.self])
 
     struct Rotate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -88,8 +100,9 @@ struct SecretsCommand: AsyncParsableCommand {
                 DATA_DIR/secret_key on the embedded database, which is then replaced by the new key.
                 With an environment key, set CATALOG_SECRET_KEY to the new key before the next start.
 
-                Example:
+                Examples:
                   model-catalog secrets rotate --new-key "$(openssl rand -base64 32)"
+                  CATALOG_SECRET_KEY=OLD_KEY model-catalog secrets rotate --new-key NEW_KEY --database-url postgres://catalog@db/catalog
                 """)
 
         @Option(help: ArgumentHelp("The new key: base64 of 32 random bytes.", valueName: "base64"))

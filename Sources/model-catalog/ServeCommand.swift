@@ -94,10 +94,7 @@ struct ServeCommand: AsyncParsableCommand {
         let opened = try await OpenedDatabase.open(database, configURL: loaded?.databaseURL, logger: logger)
         let pool = opened.makePool(database)
         do {
-            try await MigrationRunner(migrations: Migration.bundled(), logger: logger).run(on: pool)
-            if try await CostMapRepository(pool: pool).seedIfEmpty() {
-                logger.info("loaded the bundled cost map into the new database")
-            }
+            try await OpenedDatabase.prepare(pool, logger: logger)
             if let loaded, let config {
                 let outcome = try await ConfigModelLoader(pool: pool, secretKey: secretKey).load(loaded.models, file: config)
                 logger.info("config models loaded", metadata: [

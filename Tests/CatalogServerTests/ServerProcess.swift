@@ -97,9 +97,10 @@ final class ChildProcess: @unchecked Sendable {
     /// Runs a command to completion within `timeout`; on timeout kills it and throws.
     static func run(
         _ executable: String, _ arguments: [String], environment: [String: String],
-        timeout: Duration, separateStderr: Bool = false
+        timeout: Duration, separateStderr: Bool = false, workingDirectory: String? = nil
     ) async throws -> (termination: Termination, output: String, errors: String) {
-        let child = try spawn(executable, arguments, environment: environment, separateStderr: separateStderr)
+        let child = try spawn(executable, arguments, environment: environment, workingDirectory: workingDirectory,
+                              separateStderr: separateStderr)
         guard let termination = await child.waitForExit(timeout: timeout) else {
             _ = await child.stop(signal: SIGKILL, timeout: .seconds(10), recordKill: false)
             throw SpawnError(description: """
@@ -248,6 +249,16 @@ struct ServerProcess: Sendable {
         let outcome = try await ChildProcess.run(
             try binaryPath(), arguments, environment: environment(adding), timeout: timeout)
         return (outcome.termination, outcome.output)
+    }
+
+    /// Runs `model-catalog` with `arguments` to completion, keeping stdout (what a script reads)
+    /// apart from stderr (the log).
+    static func runSeparately(_ arguments: [String], environment adding: [String: String] = [:], timeout: Duration)
+        async throws -> (termination: ChildProcess.Termination, stdout: String, stderr: String)
+    {
+        let outcome = try await ChildProcess.run(
+            try binaryPath(), arguments, environment: environment(adding), timeout: timeout, separateStderr: true)
+        return (outcome.termination, outcome.output, outcome.errors)
     }
 
     /// Starts `serve --host 127.0.0.1 --port 0 <arguments>`, learns the port from Hummingbird's
