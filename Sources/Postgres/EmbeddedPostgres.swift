@@ -128,23 +128,40 @@ public final class EmbeddedPostgres: Sendable {
         }
     }
 
+    /// Creates the cluster in a sibling directory and renames it into place once complete, so that
+    /// an initdb cut short (a crash, a kill) leaves no half-made cluster for the next start to trip on.
     private func initialize(binaries: PostgresBinaries, runAs: String?) throws {
         logger.info("creating PostgreSQL cluster", metadata: ["directory": "\(clusterDirectory)"])
-        try FileManager.default.createDirectory(atPath: clusterDirectory, withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o700])
-        if let runAs { try Self.giveOwnership(of: clusterDirectory, to: runAs) }
-        var arguments = ["-D", clusterDirectory, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C"]
+        let fileManager = FileManager.default
+        let building = clusterDirectory + ".initdb"
+        try? fileManager.removeItem(atPath: building)
+        if fileManager.fileExists(atPath: clusterDirectory) {
+            // No PG_VERSION there: remove it only when empty; whatever it holds is not ours to delete.
+            guard (try? fileManager.contentsOfDirectory(atPath: clusterDirectory))?.isEmpty == true else {
+                throw PostgresError(
+                    .embeddedServer,
+                    message: "\(clusterDirectory) exists but is not a PostgreSQL cluster (no PG_VERSION): move it away, or choose another --data-dir")
+            }
+            try fileManager.removeItem(atPath: clusterDirectory)
+        }
+        try fileManager.createDirectory(atPath: building, withIntermediateDirectories: true,
+                                        attributes: [.posixPermissions: 0o700])
+        if let runAs { try Self.giveOwnership(of: building, to: runAs) }
+        var arguments = ["-D", building, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C"]
         if configuration.unsafeFastWrites { arguments.append("--no-sync") }
         let outcome = try Subprocess.run(binaries.initdb, arguments, runAs: runAs)
         guard outcome.status == 0 else {
             throw PostgresError(.embeddedServer, message: "initdb failed for \(clusterDirectory): \(outcome.output.trimmingTrailingNewlines())")
         }
         // Our settings live in a file of their own, rewritten at every start (paths may move).
-        let conf = clusterDirectory + "/postgresql.conf"
+        let conf = building + "/postgresql.conf"
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: conf))
         try handle.seekToEnd()
         try handle.write(contentsOf: Data("\ninclude_if_exists = 'model-catalog.conf'\n".utf8))
         try handle.close()
+        guard rename(building, clusterDirectory) == 0 else {
+            throw PostgresError(.embeddedServer, message: "could not rename \(building) to \(clusterDirectory) (errno \(errno))")
+        }
     }
 
     private func writeSettings(runAs: String?) throws {

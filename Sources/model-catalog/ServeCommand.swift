@@ -4,6 +4,8 @@ import CatalogServer
 import CatalogStore
 import Hummingbird
 import Logging
+import Postgres
+import ServiceLifecycle
 
 /// `model-catalog serve`: migrates the database, loads the config's models and serves the HTTP
 /// API until SIGINT or SIGTERM.
@@ -71,6 +73,21 @@ struct ServeCommand: AsyncParsableCommand {
             LoggingSystem.bootstrap { label in JSONLogHandler(label: label) }
         }
         let logger = Logger(label: "model-catalog")
+        // SIGTERM and SIGINT are handled from the first step on, not only once the HTTP server
+        // runs: a signal during start-up (initdb, migrations, loading the snapshot) ends the step
+        // under way, then stops what was started, the embedded PostgreSQL included, and exits 0.
+        let command = self
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: StartupAndServe { try await command.serve(logger: logger) })],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        try await group.run()
+    }
+
+    /// Whether a signal asked to stop (checked between start-up steps).
+    private var stopping: Bool { Task.isShuttingDownGracefully }
+
+    private func serve(logger: Logger) async throws {
         let loaded: LiteLLMConfig?
         do {
             loaded = try config.map { try LiteLLMConfig.load(path: $0) }
@@ -93,43 +110,67 @@ struct ServeCommand: AsyncParsableCommand {
 
         let opened = try await OpenedDatabase.open(database, configURL: loaded?.databaseURL, logger: logger)
         let pool = opened.makePool(database)
+        let outcome: Result<Void, Error>
         do {
-            try await OpenedDatabase.prepare(pool, logger: logger)
-            if let loaded, let config {
-                let outcome = try await ConfigModelLoader(pool: pool, secretKey: secretKey).load(loaded.models, file: config)
-                logger.info("config models loaded", metadata: [
-                    "file": "\(config)", "inserted": "\(outcome.inserted)", "updated": "\(outcome.updated)",
-                    "unchanged": "\(outcome.unchanged)", "deleted_through_api": "\(outcome.keptDeleted)",
-                ])
-            }
-            let metrics = CatalogMetrics()
-            let options = ServerOptions(
-                host: host, port: port,
-                auth: AuthConfiguration(masterKey: masterKey, insecureNoAuth: masterKey == nil),
-                costMapURL: costMapURL ?? EnvironmentReference.resolve("os.environ/LITELLM_MODEL_COST_MAP_URL"),
-                secretKey: secretKey, metrics: metrics)
-            var cache: ReplicaCache?
-            if !noCache {
-                let feed = ChangeFeed(pool: pool)
-                let store = try await SnapshotStore.load(feed: feed, logger: logger)
-                let listener = ChangeListenerService(
-                    conninfo: opened.conninfo, store: store, feed: feed, logger: logger, metrics: metrics)
-                cache = ReplicaCache(store: store, listener: listener, listenerDownLimit: .seconds(listenerDownLimit))
-            }
-            let app = buildApplication(options: options, pool: pool, cache: cache, logger: logger)
-            try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
-        } catch let error as ConfigError {
-            logger.critical("config error: \(error)")
-            await pool.close()
-            await opened.close(logger: logger)
-            throw ExitCode.failure
+            try await startAndServe(loaded: loaded, opened: opened, pool: pool, masterKey: masterKey,
+                                    secretKey: secretKey, logger: logger)
+            outcome = .success(())
         } catch {
-            logger.error("model-catalog stopped on an error", metadata: ["error": "\(error)"])
-            await pool.close()
-            await opened.close(logger: logger)
-            throw ExitCode.failure
+            outcome = .failure(error)
         }
+        // Requests have drained (the HTTP server stopped first); now the pool, then PostgreSQL.
         await pool.close()
         await opened.close(logger: logger)
+        switch outcome {
+        case .success:
+            logger.info("model-catalog stopped")
+        case .failure(let error as ConfigError):
+            logger.critical("config error: \(error)")
+            throw ExitCode.failure
+        case .failure(let error):
+            logger.error("model-catalog stopped on an error", metadata: ["error": "\(error)"])
+            throw ExitCode.failure
+        }
     }
+
+    private func startAndServe(
+        loaded: LiteLLMConfig?, opened: OpenedDatabase, pool: PostgresConnectionPool, masterKey: String?,
+        secretKey: SecretKey?, logger: Logger
+    ) async throws {
+        guard !stopping else { return logger.notice("stopping before start-up finished") }
+        try await OpenedDatabase.prepare(pool, logger: logger)
+        if let loaded, let config {
+            let outcome = try await ConfigModelLoader(pool: pool, secretKey: secretKey).load(loaded.models, file: config)
+            logger.info("config models loaded", metadata: [
+                "file": "\(config)", "inserted": "\(outcome.inserted)", "updated": "\(outcome.updated)",
+                "unchanged": "\(outcome.unchanged)", "deleted_through_api": "\(outcome.keptDeleted)",
+            ])
+        }
+        guard !stopping else { return logger.notice("stopping before start-up finished") }
+        let metrics = CatalogMetrics()
+        let options = ServerOptions(
+            host: host, port: port,
+            auth: AuthConfiguration(masterKey: masterKey, insecureNoAuth: masterKey == nil),
+            costMapURL: costMapURL ?? EnvironmentReference.resolve("os.environ/LITELLM_MODEL_COST_MAP_URL"),
+            secretKey: secretKey, metrics: metrics)
+        var cache: ReplicaCache?
+        if !noCache {
+            let feed = ChangeFeed(pool: pool)
+            let store = try await SnapshotStore.load(feed: feed, logger: logger)
+            let listener = ChangeListenerService(
+                conninfo: opened.conninfo, store: store, feed: feed, logger: logger, metrics: metrics)
+            cache = ReplicaCache(store: store, listener: listener, listenerDownLimit: .seconds(listenerDownLimit))
+        }
+        guard !stopping else { return logger.notice("stopping before start-up finished") }
+        // Inside this service's group, the application's own group shuts down with it: the HTTP
+        // server stops accepting and drains in-flight requests, then the change listener stops.
+        try await buildApplication(options: options, pool: pool, cache: cache, logger: logger).run()
+    }
+}
+
+/// The whole of `serve` as one service, so that a signal reaches it from the first step on.
+private struct StartupAndServe: Service {
+    let body: @Sendable () async throws -> Void
+
+    func run() async throws { try await body() }
 }

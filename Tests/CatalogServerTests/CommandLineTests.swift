@@ -46,6 +46,45 @@ struct CommandLineTests {
         }
     }
 
+    @Test("the README documents every flag of every command and every environment variable the code reads")
+    func readmeDocumentsFlagsAndVariables() async throws {
+        let readme = try String(contentsOf: ServerProcess.repositoryRoot.appendingPathComponent("README.md"), encoding: .utf8)
+        var flags: Set<String> = []
+        for path in try await Self.commandPaths() {
+            let help = try await ServerProcess.run(path + ["--help"], timeout: .seconds(30)).output
+            for line in help.split(separator: "\n") where line.hasPrefix("  -") {
+                for word in line.split(separator: " ") where word.hasPrefix("--") {
+                    flags.insert(String(word.prefix { $0 != "," && $0 != "=" }))
+                }
+            }
+        }
+        flags.subtract(["--help", "--version"])
+        #expect(flags.count >= 20, "found only \(flags.sorted())")
+        for flag in flags.sorted() {
+            // The whole flag (not the start of a longer one), in a table or a command line.
+            let documented = readme.ranges(of: flag).contains { range in
+                range.upperBound == readme.endIndex || !(readme[range.upperBound].isLetter || readme[range.upperBound] == "-")
+            }
+            #expect(documented, "README.md does not document \(flag)")
+        }
+
+        // Every variable the sources read: environment["NAME"] and LiteLLM's "os.environ/NAME".
+        var variables: Set<String> = []
+        let sources = ServerProcess.repositoryRoot.appendingPathComponent("Sources")
+        let files = FileManager.default.enumerator(atPath: sources.path)?.compactMap { $0 as? String } ?? []
+        let pattern = try Regex(#"(?:environment\["|"os\.environ/)([A-Z][A-Z0-9_]+)"#)
+        for file in files where file.hasSuffix(".swift") {
+            let text = try String(contentsOf: sources.appendingPathComponent(file), encoding: .utf8)
+            for match in text.matches(of: pattern) {
+                if let name = match.output[1].substring { variables.insert(String(name)) }
+            }
+        }
+        #expect(variables.isSuperset(of: ["DATABASE_URL", "LITELLM_MASTER_KEY", "CATALOG_SECRET_KEY"]), "\(variables.sorted())")
+        for variable in variables.sorted() {
+            #expect(readme.contains("`\(variable)`"), "README.md does not document \(variable)")
+        }
+    }
+
     @Test("import-config loads a LiteLLM config without serving; models list shows it as a table and as /model/info's JSON",
           .timeLimit(.minutes(5)))
     func importAndList() async throws {
