@@ -1,5 +1,4 @@
 import Catalog
-import Foundation
 import Postgres
 
 /// JSONB columns as `JSONValue`s, both ways.
@@ -10,7 +9,10 @@ enum JSONColumns {
 
     static func object(_ row: PostgresRow, _ column: String) throws -> [String: JSONValue] {
         let text = try row.decode(PostgresJSONB.self, column).text
-        let value = try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
+        let value: JSONValue
+        do { value = try JSONParser.parse(text) } catch {
+            throw PostgresError(.decoding, message: "column \(column): \(error)", column: column)
+        }
         guard case .object(let members) = value else {
             throw PostgresError(.decoding, message: "column \(column) is not a JSON object", column: column)
         }
