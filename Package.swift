@@ -67,7 +67,9 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
-            ]
+            ],
+            // The OpenAPI description served at /openapi.json (the repository's openapi.yaml links here).
+            resources: [.copy("Resources/openapi.yaml")]
         ),
         .executableTarget(
             name: "model-catalog",

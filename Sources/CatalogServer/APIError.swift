@@ -7,9 +7,9 @@ import Postgres
 /// `{"error":{"message","type","param","code"}}`.
 ///
 /// Catalog errors map by case, PostgreSQL errors by SQLSTATE class (as PostgREST does: 23505 →
-/// 409, connection trouble → 503), Hummingbird's own errors keep their status. Anything else is a
-/// bug: 500 with a generic message, the detail only in the log (it never carries secrets:
-/// PostgresError's description withholds values).
+/// 409, class 22 → 400, connection trouble → 503), Hummingbird's own errors keep their status.
+/// Anything else is a bug: 500 with a generic message, the detail only in the log (it never
+/// carries secrets: PostgresError's description withholds values).
 struct APIError: Error {
     var status: HTTPResponse.Status
     var message: String
@@ -77,6 +77,12 @@ struct APIError: Error {
         if SQLState.integrityConstraintViolation ~= error.sqlState {
             return APIError(status: .conflict, message: "the change conflicts with the catalog's current state",
                             type: "invalid_request_error", param: error.constraint, code: nil)
+        }
+        // A data exception is a value from the request that PostgreSQL cannot store (a NUL
+        // character, "\u0000" in JSON): bad input, as PostgREST maps it. The message names no value.
+        if SQLState.dataException ~= error.sqlState {
+            return APIError(status: .badRequest, message: "the request holds a value the catalog cannot store (such as a NUL character)",
+                            type: "invalid_request_error", param: nil, code: nil)
         }
         if error.sqlState == .serializationFailure || error.sqlState == .deadlockDetected {
             return APIError(status: .conflict, message: "a concurrent change got there first, retry",

@@ -77,6 +77,7 @@ public func buildRouter(options: ServerOptions, pool: PostgresConnectionPool, ca
     router.add(middleware: RequestTelemetryMiddleware(metrics: options.metrics))
     router.add(middleware: ErrorMiddleware())
     HealthController(pool: pool, cache: cache).addRoutes(to: router)
+    OpenAPIController.bundled().addRoutes(to: router)
     MetricsController(metrics: options.metrics, pool: pool, cache: cache).addRoutes(to: router)
     let costMap = CostMapController(costs: costs, defaultSource: options.costMapURL, afterWrite: afterWrite)
     costMap.addPublicRoutes(to: router)

@@ -1,4 +1,5 @@
 import Catalog
+import Foundation
 import Hummingbird
 
 /// The request context of every route: Hummingbird's core storage plus the authenticated caller.
@@ -18,6 +19,18 @@ public struct CatalogRequestContext: RequestContext {
     func requirePrincipal() throws -> Principal {
         guard let principal else { throw CatalogError.unauthorized(message: "authentication required") }
         return principal
+    }
+
+    /// The path parameter `name`, percent-decoded: Hummingbird hands path parameters over as sent
+    /// (`a%20b`), while clients percent-encode ids and model names (`openai%2Fgpt-4o`).
+    func pathParameter(_ name: String) throws -> String {
+        let raw = try parameters.require(name)
+        return raw.removingPercentEncoding ?? raw
+    }
+
+    /// The rest of the path a `**` route matched, percent-decoded, its segments joined with "/".
+    var pathRest: String {
+        parameters.getCatchAll().map { $0.removingPercentEncoding ?? String($0) }.joined(separator: "/")
     }
 
     /// The caller, who must be an admin.

@@ -32,7 +32,7 @@ struct ModelWriteController: Sendable {
 
     @Sendable func patch(_ request: Request, context: CatalogRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
-        let id = try context.parameters.require("id")
+        let id = try context.pathParameter("id")
         return try await change(id, with: try await RequestJSON.read(request), by: principal, allowRemovals: true)
     }
 

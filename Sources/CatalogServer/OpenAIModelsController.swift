@@ -26,7 +26,7 @@ struct OpenAIModelsController: Sendable {
     }
 
     func model(_ request: Request, context: CatalogRequestContext) async throws -> JSONValue {
-        let id = context.parameters.getCatchAll().joined(separator: "/")
+        let id = context.pathRest
         let deployments = try await reads.visibleDeployments(request, context: context).filter { $0.modelName == id }
         guard !deployments.isEmpty else {
             // OpenAI's shape for an unknown model.

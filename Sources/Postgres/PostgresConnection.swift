@@ -80,6 +80,13 @@ public final class PostgresConnection: @unchecked Sendable {
         let connection = try liveHandle()
         let sql = try query.render(quote: quoteIdentifier)
         let binds = query.binds
+        // libpq reads a text parameter as a C string, so a NUL in it would silently cut the value
+        // short and store something other than what was asked. PostgreSQL cannot store a NUL in
+        // text at all: refuse it as the server refuses such input itself.
+        if binds.contains(where: { $0.format == 0 && $0.bytes?.contains(0) == true }) {
+            throw PostgresError(.misuse, message: "a text parameter contains a NUL character, which PostgreSQL cannot store",
+                                sqlState: .characterNotInRepertoire)
+        }
         let types = binds.map { $0.type }
         let lengths = binds.map { Int32($0.bytes?.count ?? 0) }
         let formats = binds.map { $0.format }

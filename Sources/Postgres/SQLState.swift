@@ -26,6 +26,7 @@ public struct SQLState: Hashable, Sendable, CustomStringConvertible {
     public static let notNullViolation = SQLState("23502")
     public static let integrityConstraintViolation = SQLState("23")
     public static let dataException = SQLState("22")
+    public static let characterNotInRepertoire = SQLState("22021")
     public static let connectionException = SQLState("08")
     public static let insufficientResources = SQLState("53")
     public static let adminShutdown = SQLState("57P01")

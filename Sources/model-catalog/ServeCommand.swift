@@ -88,6 +88,7 @@ struct ServeCommand: AsyncParsableCommand {
     private var stopping: Bool { Task.isShuttingDownGracefully }
 
     private func serve(logger: Logger) async throws {
+        try verifyBundledResources()
         let loaded: LiteLLMConfig?
         do {
             loaded = try config.map { try LiteLLMConfig.load(path: $0) }

@@ -10,7 +10,7 @@ struct ProcessTests {
 
     @Test("the OpenAI Python SDK lists /v1/models and retrieves one model", .timeLimit(.minutes(10)))
     func openAIPythonSDK() async throws {
-        let python = try await OpenAIVirtualEnvironment.python()
+        let python = try await PythonVirtualEnvironment.openAI.prepare()
         let script = ServerProcess.repositoryRoot.appendingPathComponent("Tests/Scripts/openai_models.py").path
         let reference = try #require(
             try JSONSerialization.jsonObject(with: Data(contentsOf: Self.fixtures.appendingPathComponent("v1_models.json")))
@@ -294,54 +294,5 @@ enum EmbeddedCluster {
             for _ in 0..<100 where isAlive(pid) { usleep(100_000) }
             if !isAlive(pid) { return }
         }
-    }
-}
-
-/// A Python virtual environment in .build/openai-venv with the `openai` package, made once.
-enum OpenAIVirtualEnvironment {
-    static let directory = ServerProcess.repositoryRoot.appendingPathComponent(".build/openai-venv").path
-
-    struct SetupError: Error, CustomStringConvertible {
-        var description: String
-    }
-
-    /// The environment's python, after creating the environment and installing `openai` if needed.
-    static func python() async throws -> String {
-        let python = directory + "/bin/python"
-        let environment = ServerProcess.environment(["PIP_DISABLE_PIP_VERSION_CHECK": "1"])
-        if FileManager.default.isExecutableFile(atPath: python), try await importsOpenAI(python, environment) {
-            return python
-        }
-        if !FileManager.default.isExecutableFile(atPath: python) {
-            let base = try executableOnPath("python3")
-            let made = try await ChildProcess.run(base, ["-m", "venv", "--clear", directory], environment: environment,
-                                                  timeout: .seconds(180))
-            guard made.termination == .exited(0) else {
-                throw SetupError(description: "python3 -m venv \(directory) failed (\(made.termination)):\n\(made.output)")
-            }
-        }
-        let installed = try await ChildProcess.run(
-            python, ["-m", "pip", "install", "--quiet", "openai"], environment: environment, timeout: .seconds(420))
-        guard installed.termination == .exited(0) else {
-            throw SetupError(description: "pip install openai failed (\(installed.termination)):\n\(installed.output.suffix(4000))")
-        }
-        guard try await importsOpenAI(python, environment) else {
-            throw SetupError(description: "openai is not importable in \(directory) after pip install")
-        }
-        return python
-    }
-
-    private static func importsOpenAI(_ python: String, _ environment: [String: String]) async throws -> Bool {
-        try await ChildProcess.run(python, ["-c", "import openai"], environment: environment, timeout: .seconds(60))
-            .termination == .exited(0)
-    }
-
-    private static func executableOnPath(_ name: String) throws -> String {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
-        for directory in path.split(separator: ":") {
-            let candidate = "\(directory)/\(name)"
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        }
-        throw SetupError(description: "\(name) is not on PATH (\(path)): install Python 3 to run this test")
     }
 }
