@@ -20,11 +20,24 @@ final class ResponseCache: Sendable {
     private struct State {
         var version: Int64 = -1
         var entries: [String: Entry] = [:]
+        /// Bytes of every body held, plain and gzipped.
+        var bytes = 0
     }
 
-    /// Bounds memory: a catalog with many distinct scopes and queries cannot grow the cache forever.
-    static let maxEntries = 4096
+    /// Bound memory: many distinct scopes and queries, or a huge catalog, cannot grow the cache
+    /// without limit. Past either bound the cache starts over; a body larger than `maxBytes` alone
+    /// is served without being kept.
+    let maxEntries: Int
+    let maxBytes: Int
     private let state = NIOLockedValueBox(State())
+
+    init(maxEntries: Int = 4096, maxBytes: Int = 256 << 20) {
+        self.maxEntries = maxEntries
+        self.maxBytes = maxBytes
+    }
+
+    /// Entries and bytes held now (for tests).
+    var usage: (entries: Int, bytes: Int) { state.withLockedValue { ($0.entries.count, $0.bytes) } }
 
     /// The cache key of a request by `principal`: what it asked and what it may see.
     static func key(_ request: Request, principal: Principal) -> String {
@@ -72,9 +85,16 @@ final class ResponseCache: Sendable {
         state.withLockedValue { state in
             if state.version != version {
                 guard version > state.version else { return }  // an older snapshot's body is not kept
-                state = State(version: version, entries: [:])
+                state = State(version: version, entries: [:], bytes: 0)
             }
-            if state.entries.count >= Self.maxEntries { state.entries.removeAll(keepingCapacity: true) }
+            let size = entry.body.readableBytes + (entry.gzipped?.readableBytes ?? 0)
+            guard size <= maxBytes else { return }
+            let replaced = state.entries[key].map { $0.body.readableBytes + ($0.gzipped?.readableBytes ?? 0) } ?? 0
+            if state.entries[key] == nil && state.entries.count >= maxEntries || state.bytes - replaced + size > maxBytes {
+                state.entries.removeAll(keepingCapacity: true)
+                state.bytes = 0
+            }
+            state.bytes += size - (state.entries[key] == nil ? 0 : replaced)
             state.entries[key] = entry
         }
     }
