@@ -20,6 +20,10 @@ public enum JSONParser {
         return try text.withUTF8 { try parse($0) }
     }
 
+    public static func parse(bytes: [UInt8]) throws -> JSONValue {
+        try bytes.withUnsafeBufferPointer { try parse($0) }
+    }
+
     public static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws -> JSONValue {
         var reader = Reader(bytes: bytes)
         reader.skipWhitespace()

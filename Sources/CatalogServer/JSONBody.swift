@@ -29,9 +29,10 @@ enum RequestJSON {
             throw CatalogError.invalid(field: nil, message: "the request body is empty: send a JSON object")
         }
         do {
-            return try JSONDecoder().decode(JSONValue.self, from: Data(buffer: buffer))
-        } catch {
-            throw CatalogError.invalid(field: nil, message: "the request body is not valid JSON")
+            return try JSONParser.parse(bytes: Array(buffer.readableBytesView))
+        } catch let error as JSONParser.SyntaxError {
+            // The offset and reason only: never the text around it, which may be a key.
+            throw CatalogError.invalid(field: nil, message: "the request body is not valid JSON (\(error.reason) at byte \(error.offset))")
         }
     }
 }

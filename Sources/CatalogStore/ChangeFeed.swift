@@ -89,7 +89,7 @@ public struct ChangeFeed: Sendable {
         // One JSON document rather than thousands of rows: far less per-row work.
         let text = try connection.query("SELECT coalesce(jsonb_object_agg(key, entry), '{}'::jsonb) AS map FROM cost_map")[0]
             .decode(PostgresJSONB.self, "map").text
-        let decoded = try JSONDecoder().decode([String: JSONValue].self, from: Data(text.utf8))
+        let decoded = try JSONParser.parse(text).objectValue ?? [:]
         return CostMap(entries: decoded.compactMapValues(\.objectValue))
     }
 

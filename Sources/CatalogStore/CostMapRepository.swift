@@ -97,10 +97,10 @@ public struct CostMapDocument: Sendable {
 
     /// Checks that `data` is a JSON object of objects (the other entries are skipped, and counted out).
     public init(data: Data) throws {
-        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+        guard let object = (try? JSONParser.parse(bytes: Array(data)))?.objectValue else {
             throw CatalogError.invalid(field: "cost_map", message: "a cost map must be a JSON object of model entries")
         }
-        count = object.filter { $0.key != "sample_spec" && $0.value is [String: Any] }.count
+        count = object.filter { $0.key != "sample_spec" && $0.value.objectValue != nil }.count
         text = String(decoding: data, as: UTF8.self)
     }
 

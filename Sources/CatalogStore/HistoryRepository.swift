@@ -42,7 +42,7 @@ public struct HistoryRepository: Sendable {
     /// A logged row (the models table's columns as JSON) as a deployment.
     static func deployment(_ row: PostgresRow, _ column: String) throws -> Deployment? {
         guard let text = try row.decode(PostgresJSONB?.self, column)?.text,
-              let object = try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)).objectValue,
+              let object = try JSONParser.parse(text).objectValue,
               let id = object["id"]?.stringValue, let name = object["model_name"]?.stringValue
         else { return nil }
         return Deployment(

@@ -59,7 +59,7 @@ public struct SecretKey: Sendable {
 
     func open(secrets sealed: [UInt8], modelID: String) throws -> [SecretSplit.Path: JSONValue] {
         let plaintext = try open(sealed, context: modelID)
-        guard let document = try? JSONDecoder().decode(JSONValue.self, from: Data(plaintext)),
+        guard let document = try? JSONParser.parse(bytes: plaintext),
               let secrets = SecretSplit.decode(document)
         else { throw SecretKeyError.cannotOpen }
         return secrets
