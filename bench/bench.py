@@ -147,6 +147,14 @@ VALUES (sha256(convert_to('{key}', 'UTF8')), 'bench-member', 'tenant_member', '{
 # wait-ready: milliseconds from a bash $EPOCHREALTIME (taken just before `serve &`) to readiness 200
 
 
+def cpu_ms(pid):
+    """User + system CPU time a process has used so far (all its threads), in milliseconds."""
+    with open("/proc/%d/stat" % pid) as handle:
+        fields = handle.read().rsplit(")", 1)[1].split()
+    ticks = int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of proc(5))
+    return round(ticks * 1000 / os.sysconf("SC_CLK_TCK"))
+
+
 def wait_ready(args):
     since = float(args.since)
     deadline = time.monotonic() + args.timeout
@@ -160,7 +168,10 @@ def wait_ready(args):
             connection.close()
             if response.status == 200:
                 ready_ms = (time.time() - since) * 1000
-                print(json.dumps({"ready_ms": round(ready_ms, 1), "readiness": json.loads(body)}))
+                result = {"ready_ms": round(ready_ms, 1), "readiness": json.loads(body)}
+                if args.pid:
+                    result["cpu_ms"] = cpu_ms(args.pid)
+                print(json.dumps(result))
                 return 0
             last = "status %d" % response.status
         except (OSError, http.client.HTTPException) as error:
@@ -382,6 +393,66 @@ def rss(args):
     return 0
 
 
+# ---------------------------------------------------------------------------------------------
+# cpu-snapshot / cpu-phase: how much of the machine's CPU went to other work during a phase.
+# Ours: the script and its descendants (reaped children land in their parent's cutime/cstime), and
+# our PostgreSQL (the postmaster and its backends). Other: everything else the kernel counted busy.
+
+
+def process_table():
+    table = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry) as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # fields[0] is state (field 3 of proc(5)): ppid is field 4, utime..cstime fields 14-17
+        table[int(entry)] = (int(fields[1]), sum(int(x) for x in fields[11:15]))
+    return table
+
+
+def tree_ticks(table, root):
+    children = {}
+    for pid, (ppid, _) in table.items():
+        children.setdefault(ppid, []).append(pid)
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        if pid in table:
+            total += table[pid][1]
+        stack.extend(children.get(pid, []))
+    return total
+
+
+def cpu_snapshot_values(script_pid, postmaster_pid):
+    with open("/proc/stat") as handle:
+        values = [int(x) for x in handle.readline().split()[1:]]
+    user, nice, system, idle, iowait, irq, softirq, steal = (values + [0] * 8)[:8]
+    table = process_table()
+    return {"time": time.time(), "busy": user + nice + system + irq + softirq, "steal": steal,
+            "ours": tree_ticks(table, script_pid), "pg": tree_ticks(table, postmaster_pid) if postmaster_pid else 0}
+
+
+def cpu_snapshot(args):
+    print(json.dumps(cpu_snapshot_values(args.script_pid, args.postmaster_pid)))
+    return 0
+
+
+def cpu_phase(args):
+    start = json.loads(args.start)
+    end = cpu_snapshot_values(args.script_pid, args.postmaster_pid)
+    available = (end["time"] - start["time"]) * os.cpu_count() * os.sysconf("SC_CLK_TCK")
+    busy = end["busy"] - start["busy"]
+    ours = (end["ours"] - start["ours"]) + (end["pg"] - start["pg"])
+    other = max(0, busy - ours)
+    print(json.dumps({"cpu_ours": round(ours / available, 3), "cpu_other": round(other / available, 3),
+                      "cpu_steal": round((end["steal"] - start["steal"]) / available, 3)}))
+    return 0
+
+
 def record(args):
     append(args.results, json.loads(args.record))
     return 0
@@ -433,6 +504,7 @@ def main():
     command.add_argument("--port", type=int, required=True)
     command.add_argument("--since", required=True)
     command.add_argument("--timeout", type=float, default=120)
+    command.add_argument("--pid", type=int, help="also report this process's CPU time when ready")
     command.set_defaults(run=wait_ready)
 
     command = commands.add_parser("wrk")
@@ -484,6 +556,17 @@ def main():
     command.add_argument("--record", required=True)
     command.add_argument("--frame", action="append", default=[], help="LABEL=piece of a mangled symbol name")
     command.set_defaults(run=profile)
+
+    command = commands.add_parser("cpu-snapshot")
+    command.add_argument("--script-pid", type=int, required=True)
+    command.add_argument("--postmaster-pid", type=int, default=0)
+    command.set_defaults(run=cpu_snapshot)
+
+    command = commands.add_parser("cpu-phase")
+    command.add_argument("--start", required=True, help="the JSON cpu-snapshot printed at the phase's start")
+    command.add_argument("--script-pid", type=int, required=True)
+    command.add_argument("--postmaster-pid", type=int, default=0)
+    command.set_defaults(run=cpu_phase)
 
     command = commands.add_parser("record")
     command.add_argument("--results", required=True)

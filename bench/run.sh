@@ -109,10 +109,20 @@ logged() {
 }
 logged_text() { echo "$1" | sed -e "s#$ROOT/##g" -e "s#$WORK#\$TMP#g" >>"$COMMANDS"; }
 json_field() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
-phase_started() { PHASE_STARTED=$EPOCHREALTIME; }
-# A phase's duration, and the load average at its end: other work on the machine shows there.
+# A phase's duration, and the share of the machine's CPU that went to other work meanwhile (the
+# machine is shared): busy CPU time from /proc/stat minus ours (this script's process tree and our
+# PostgreSQL's).
+PG_PID=0
+phase_started() {
+    PHASE_STARTED=$EPOCHREALTIME
+    PHASE_CPU=$(python3 bench/bench.py cpu-snapshot --script-pid $$ --postmaster-pid "$PG_PID")
+}
 phase_done() {
-    record "{\"kind\":\"phase\",\"name\":\"$1\",\"seconds\":$(python3 -c "print(round($EPOCHREALTIME - $PHASE_STARTED, 1))"),\"loadavg\":\"$(cut -d' ' -f1-3 /proc/loadavg)\"}"
+    local cpu
+    cpu=$(python3 bench/bench.py cpu-phase --start "$PHASE_CPU" --script-pid $$ --postmaster-pid "$PG_PID")
+    record "$(python3 -c "import json, sys; r = json.loads(sys.argv[1]); r.update(kind='phase', name=sys.argv[2], seconds=round(float(sys.argv[3]), 1), loadavg=sys.argv[4]); print(json.dumps(r))" \
+        "$cpu" "$1" "$(python3 -c "print($EPOCHREALTIME - $PHASE_STARTED)")" "$(cut -d' ' -f1-3 /proc/loadavg)")"
+    echo "phase $1: CPU shares $cpu"
 }
 
 # --- PostgreSQL of our own -------------------------------------------------------------------
@@ -131,6 +141,7 @@ logged_text "# postgresql.conf += listen_addresses = '', unix_socket_directories
 logged_text "runuser -u postgres -- $PG_BIN/pg_ctl start -D $WORK/pg/data -l $WORK/pg/server.log -w -t 60 -s"
 as_postgres "$PG_BIN/pg_ctl" start -D "$WORK/pg/data" -l "$WORK/pg/server.log" -w -t 60 -s
 PG_STARTED=1
+PG_PID=$(head -1 "$WORK/pg/data/postmaster.pid")
 PG_VERSION=$(psql -h "$SOCKET" -U postgres -d postgres -Atc 'SHOW server_version')
 
 conninfo() { echo "host=$SOCKET dbname=$1 user=postgres"; }
@@ -158,18 +169,19 @@ serve_start() {
     local name=$1 port=$2 db=$3
     shift 3
     local command=(env ${SERVE_ENV:-} "$CATALOG" serve --host 127.0.0.1 --port "$port" --database-url "$(conninfo "$db")" "$@")
-    logged LITELLM_MASTER_KEY=$MASTER_KEY "${command[@]}"
+    logged LITELLM_MASTER_KEY=$MASTER_KEY "${command[@]:1}"
     local since=$EPOCHREALTIME
     "${command[@]}" >>"$WORK/logs/$name.log" 2>&1 &
     SERVE_PID=$!
     PIDS+=("$SERVE_PID")
     local out
-    if ! out=$(python3 bench/bench.py wait-ready --port "$port" --since "$since" --timeout 300); then
+    if ! out=$(python3 bench/bench.py wait-ready --port "$port" --since "$since" --timeout 300 --pid "$SERVE_PID"); then
         echo "$name did not become ready: $out" >&2
         tail -20 "$WORK/logs/$name.log" >&2
         exit 1
     fi
     READY_MS=$(echo "$out" | json_field '["ready_ms"]')
+    READY_CPU_MS=$(echo "$out" | json_field '["cpu_ms"]')
 }
 
 # ceiling_start PORT BYTES: the static-body server of the same size; sets CEILING_PID.
@@ -217,14 +229,14 @@ profile_frames() {
 startup_timings() {
     local label=$1 port=$2 db=$3 n=$4 hook=${5:-} r
     serve_start "$label" "$port" "$db"
-    record "{\"kind\":\"startup\",\"label\":\"$label\",\"first\":true,\"ready_ms\":$READY_MS}"
+    record "{\"kind\":\"startup\",\"label\":\"$label\",\"first\":true,\"ready_ms\":$READY_MS,\"cpu_ms\":$READY_CPU_MS}"
     echo "$label first start (loads the bundled cost map): ready in ${READY_MS} ms"
     for r in 1 2 3; do
         stop_pid "$SERVE_PID"
         if ((r == 1)) && [ -n "$hook" ]; then "$hook"; fi
         serve_start "$label" "$port" "$db"
-        record "{\"kind\":\"startup\",\"label\":\"$label\",\"first\":false,\"run\":$r,\"ready_ms\":$READY_MS}"
-        echo "$label restart $r: ready in ${READY_MS} ms"
+        record "{\"kind\":\"startup\",\"label\":\"$label\",\"first\":false,\"run\":$r,\"ready_ms\":$READY_MS,\"cpu_ms\":$READY_CPU_MS}"
+        echo "$label restart $r: ready in ${READY_MS} ms (${READY_CPU_MS} ms of CPU)"
     done
     rss_record "$SERVE_PID" "{\"n\":$n,\"when\":\"ready, before any read\"}"
 }
