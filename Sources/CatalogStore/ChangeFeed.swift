@@ -56,11 +56,12 @@ public struct ChangeFeed: Sendable {
             let seq = try connection.query("SELECT coalesce(max(seq), 0) AS seq FROM changes")[0].decode(Int64.self, "seq")
             let recent = try connection.query("SELECT seq FROM changes WHERE seq > \(seq - Self.reloadWindow) ORDER BY seq")
                 .map { try $0.decode(Int64.self, "seq") }
-            let models = try connection.query("""
+            let rows = try connection.query("""
                 SELECT id, tenant_id, model_name, litellm_params, model_info, version, source,
                        created_at, updated_at, created_by, updated_by
                 FROM models ORDER BY ordinal
-                """).map(ModelRepository.deployment)
+                """)
+            let models = try ModelRepository.deployments(rows)
             return (CatalogSnapshot(seq: seq, deployments: models, costMap: try Self.costMap(on: connection),
                                     keysByDigest: try Self.keys(on: connection)), recent)
         }

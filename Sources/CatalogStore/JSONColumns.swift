@@ -8,9 +8,9 @@ enum JSONColumns {
     }
 
     static func object(_ row: PostgresRow, _ column: String) throws -> [String: JSONValue] {
-        let text = try row.decode(PostgresJSONB.self, column).text
+        let json = try row.decode(PostgresJSONBytes.self, column)
         let value: JSONValue
-        do { value = try JSONParser.parse(text) } catch {
+        do { value = try JSONParser.parse(bytes: json.bytes) } catch {
             throw PostgresError(.decoding, message: "column \(column): \(error)", column: column)
         }
         guard case .object(let members) = value else {

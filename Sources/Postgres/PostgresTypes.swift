@@ -46,6 +46,7 @@ public protocol PostgresEncodable: Sendable {
 /// A Swift value that can be read from a result column (sent by the server in text format).
 public protocol PostgresDecodable {
     /// The column types this value accepts; anything else is a decoding error naming the column.
+    /// Stored, not computed, by every conformer: it is consulted for every cell decoded.
     static var acceptedTypes: Set<UInt32> { get }
     /// Decodes the column's text-format bytes, or throws a message saying why not.
     static func decode(postgresText bytes: [UInt8]) throws(PostgresDecodingFailure) -> Self
@@ -59,10 +60,8 @@ public struct PostgresDecodingFailure: Error, Sendable {
 
 extension String: PostgresEncodable, PostgresDecodable {
     public var postgresBind: PostgresBind { PostgresBind(type: PostgresOID.text, bytes: Array(utf8)) }
-    public static var acceptedTypes: Set<UInt32> {
-        [PostgresOID.text, PostgresOID.varchar, PostgresOID.bpchar, PostgresOID.name, PostgresOID.unknown,
+    public static let acceptedTypes: Set<UInt32> = [PostgresOID.text, PostgresOID.varchar, PostgresOID.bpchar, PostgresOID.name, PostgresOID.unknown,
          PostgresOID.json, PostgresOID.jsonb, PostgresOID.uuid]
-    }
     public static func decode(postgresText bytes: [UInt8]) throws(PostgresDecodingFailure) -> String {
         String(decoding: bytes, as: UTF8.self)
     }
@@ -70,7 +69,7 @@ extension String: PostgresEncodable, PostgresDecodable {
 
 extension Int: PostgresEncodable, PostgresDecodable {
     public var postgresBind: PostgresBind { PostgresBind(type: PostgresOID.int8, bytes: Array(String(self).utf8)) }
-    public static var acceptedTypes: Set<UInt32> { [PostgresOID.int2, PostgresOID.int4, PostgresOID.int8, PostgresOID.oid] }
+    public static let acceptedTypes: Set<UInt32> = [PostgresOID.int2, PostgresOID.int4, PostgresOID.int8, PostgresOID.oid]
     public static func decode(postgresText bytes: [UInt8]) throws(PostgresDecodingFailure) -> Int {
         guard let value = Int(String(decoding: bytes, as: UTF8.self)) else { throw .init("not an integer") }
         return value
@@ -79,7 +78,7 @@ extension Int: PostgresEncodable, PostgresDecodable {
 
 extension Int32: PostgresEncodable, PostgresDecodable {
     public var postgresBind: PostgresBind { PostgresBind(type: PostgresOID.int4, bytes: Array(String(self).utf8)) }
-    public static var acceptedTypes: Set<UInt32> { [PostgresOID.int2, PostgresOID.int4] }
+    public static let acceptedTypes: Set<UInt32> = [PostgresOID.int2, PostgresOID.int4]
     public static func decode(postgresText bytes: [UInt8]) throws(PostgresDecodingFailure) -> Int32 {
         guard let value = Int32(String(decoding: bytes, as: UTF8.self)) else { throw .init("not a 32-bit integer") }
         return value
@@ -88,7 +87,7 @@ extension Int32: PostgresEncodable, PostgresDecodable {
 
 extension Int64: PostgresEncodable, PostgresDecodable {
     public var postgresBind: PostgresBind { PostgresBind(type: PostgresOID.int8, bytes: Array(String(self).utf8)) }
-    public static var acceptedTypes: Set<UInt32> { [PostgresOID.int2, PostgresOID.int4, PostgresOID.int8, PostgresOID.oid] }
+    public static let acceptedTypes: Set<UInt32> = [PostgresOID.int2, PostgresOID.int4, PostgresOID.int8, PostgresOID.oid]
     public static func decode(postgresText bytes: [UInt8]) throws(PostgresDecodingFailure) -> Int64 {
         guard let value = Int64(String(decoding: bytes, as: UTF8.self)) else { throw .init("not an integer") }
         return value
@@ -97,7 +96,7 @@ extension Int64: PostgresEncodable, PostgresDecodable {
 
 extension Bool: PostgresEncodable, PostgresDecodable {
     public var postgresBind: PostgresBind { PostgresBind(type: PostgresOID.bool, bytes: Array((self ? "t" : "f").utf8)) }
-    public static var acceptedTypes: Set<UInt32> { [PostgresOID.bool] }
+    public static let acceptedTypes: Set<UInt32> = [PostgresOID.bool]
     public static func decode(postgresText bytes: [UInt8]) throws(PostgresDecodingFailure) -> Bool {
         switch bytes {
         case [UInt8(ascii: "t")]: return true
@@ -116,9 +115,7 @@ extension Double: PostgresEncodable, PostgresDecodable {
         }
         return PostgresBind(type: PostgresOID.float8, bytes: Array(text.utf8))
     }
-    public static var acceptedTypes: Set<UInt32> {
-        [PostgresOID.float4, PostgresOID.float8, PostgresOID.numeric, PostgresOID.int2, PostgresOID.int4, PostgresOID.int8]
-    }
+    public static let acceptedTypes: Set<UInt32> = [PostgresOID.float4, PostgresOID.float8, PostgresOID.numeric, PostgresOID.int2, PostgresOID.int4, PostgresOID.int8]
     public static func decode(postgresText bytes: [UInt8]) throws(PostgresDecodingFailure) -> Double {
         guard let value = Double(String(decoding: bytes, as: UTF8.self)) else { throw .init("not a number") }
         return value
@@ -127,7 +124,7 @@ extension Double: PostgresEncodable, PostgresDecodable {
 
 extension UUID: PostgresEncodable, PostgresDecodable {
     public var postgresBind: PostgresBind { PostgresBind(type: PostgresOID.uuid, bytes: Array(uuidString.lowercased().utf8)) }
-    public static var acceptedTypes: Set<UInt32> { [PostgresOID.uuid] }
+    public static let acceptedTypes: Set<UInt32> = [PostgresOID.uuid]
     public static func decode(postgresText bytes: [UInt8]) throws(PostgresDecodingFailure) -> UUID {
         guard let value = UUID(uuidString: String(decoding: bytes, as: UTF8.self)) else { throw .init("not a uuid") }
         return value
@@ -139,7 +136,7 @@ extension Date: PostgresEncodable, PostgresDecodable {
         // Microseconds since the Unix epoch, handed to to_timestamp-free text input: an ISO 8601 UTC stamp.
         PostgresBind(type: PostgresOID.timestamptz, bytes: Array(PostgresTimestamp.format(self).utf8))
     }
-    public static var acceptedTypes: Set<UInt32> { [PostgresOID.timestamptz, PostgresOID.timestamp] }
+    public static let acceptedTypes: Set<UInt32> = [PostgresOID.timestamptz, PostgresOID.timestamp]
     public static func decode(postgresText bytes: [UInt8]) throws(PostgresDecodingFailure) -> Date {
         guard let date = PostgresTimestamp.parse(String(decoding: bytes, as: UTF8.self)) else {
             throw .init("not a timestamp")
@@ -154,7 +151,7 @@ public struct PostgresBytes: PostgresEncodable, PostgresDecodable, Hashable {
     public init(_ bytes: [UInt8]) { self.bytes = bytes }
 
     public var postgresBind: PostgresBind { PostgresBind(type: PostgresOID.bytea, bytes: bytes, format: 1) }
-    public static var acceptedTypes: Set<UInt32> { [PostgresOID.bytea] }
+    public static let acceptedTypes: Set<UInt32> = [PostgresOID.bytea]
     public static func decode(postgresText bytes: [UInt8]) throws(PostgresDecodingFailure) -> PostgresBytes {
         // Text output of bytea is "\x" followed by hex digits (bytea_output = hex, the default).
         guard bytes.count >= 2, bytes[0] == UInt8(ascii: "\\"), bytes[1] == UInt8(ascii: "x"), bytes.count % 2 == 0 else {
@@ -189,9 +186,20 @@ public struct PostgresJSONB: PostgresEncodable, PostgresDecodable, Hashable {
     public init(_ text: String) { self.text = text }
 
     public var postgresBind: PostgresBind { PostgresBind(type: PostgresOID.jsonb, bytes: Array(text.utf8)) }
-    public static var acceptedTypes: Set<UInt32> { [PostgresOID.jsonb, PostgresOID.json] }
+    public static let acceptedTypes: Set<UInt32> = [PostgresOID.jsonb, PostgresOID.json]
     public static func decode(postgresText bytes: [UInt8]) throws(PostgresDecodingFailure) -> PostgresJSONB {
         PostgresJSONB(String(decoding: bytes, as: UTF8.self))
+    }
+}
+
+/// A json or jsonb column's text as UTF-8 bytes, for a parser that reads bytes: no `String` is
+/// made (and validated) on the way, which counts when a replica loads every row.
+public struct PostgresJSONBytes: PostgresDecodable, Sendable {
+    public let bytes: [UInt8]
+
+    public static let acceptedTypes: Set<UInt32> = [PostgresOID.jsonb, PostgresOID.json]
+    public static func decode(postgresText bytes: [UInt8]) throws(PostgresDecodingFailure) -> PostgresJSONBytes {
+        PostgresJSONBytes(bytes: bytes)
     }
 }
 
@@ -278,7 +286,7 @@ extension String {
 public struct PostgresTextArray: PostgresDecodable, Hashable, Sendable {
     public var elements: [String]
 
-    public static var acceptedTypes: Set<UInt32> { [PostgresOID.textArray, 1015] }  // text[], varchar[]
+    public static let acceptedTypes: Set<UInt32> = [PostgresOID.textArray, 1015]  // text[], varchar[]
 
     public static func decode(postgresText bytes: [UInt8]) throws(PostgresDecodingFailure) -> PostgresTextArray {
         guard bytes.first == UInt8(ascii: "{"), bytes.last == UInt8(ascii: "}") else { throw .init("not an array") }
