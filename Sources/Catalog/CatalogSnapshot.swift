@@ -14,11 +14,19 @@ public struct CatalogSnapshot: Sendable {
     private let positions: [String: Int]
 
     public init(seq: Int64, deployments: [Deployment], costMap: CostMap, keysByDigest: [[UInt8]: APIKeyRecord]) {
+        self.init(seq: seq, deployments: deployments, costMap: costMap, keysByDigest: keysByDigest,
+                  positions: Dictionary(deployments.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first }))
+    }
+
+    /// With the index already known: a change that moves no deployment must not pay for
+    /// re-hashing every id (at 100,000 deployments that was most of a write's cost on a replica).
+    private init(seq: Int64, deployments: [Deployment], costMap: CostMap, keysByDigest: [[UInt8]: APIKeyRecord],
+                 positions: [String: Int]) {
         self.seq = seq
         self.deployments = deployments
         self.costMap = costMap
         self.keysByDigest = keysByDigest
-        positions = Dictionary(deployments.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
+        self.positions = positions
     }
 
     public static let empty = CatalogSnapshot(seq: 0, deployments: [], costMap: CostMap(), keysByDigest: [:])
@@ -31,6 +39,21 @@ public struct CatalogSnapshot: Sendable {
     /// order; an id without a row was deleted). New ones go last, in the order they arrived.
     public func replacing(ids: Set<String>, with current: [Deployment], seq: Int64) -> CatalogSnapshot {
         let fresh = Dictionary(current.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let deleted = ids.contains { fresh[$0] == nil && positions[$0] != nil }
+        if !deleted {
+            // Updates in place and additions at the end: every position stays valid.
+            var list = deployments
+            var index = positions
+            for deployment in current {
+                if let position = positions[deployment.id] {
+                    list[position] = deployment
+                } else if index[deployment.id] == nil {
+                    index[deployment.id] = list.count
+                    list.append(deployment)
+                }
+            }
+            return CatalogSnapshot(seq: seq, deployments: list, costMap: costMap, keysByDigest: keysByDigest, positions: index)
+        }
         var list = deployments.compactMap { existing -> Deployment? in
             ids.contains(existing.id) ? fresh[existing.id] : existing
         }
@@ -40,6 +63,6 @@ public struct CatalogSnapshot: Sendable {
 
     public func with(seq: Int64? = nil, costMap: CostMap? = nil, keysByDigest: [[UInt8]: APIKeyRecord]? = nil) -> CatalogSnapshot {
         CatalogSnapshot(seq: seq ?? self.seq, deployments: deployments, costMap: costMap ?? self.costMap,
-                        keysByDigest: keysByDigest ?? self.keysByDigest)
+                        keysByDigest: keysByDigest ?? self.keysByDigest, positions: positions)
     }
 }
