@@ -1,4 +1,5 @@
 @testable import CatalogServer
+import HTTPTypes
 import Hummingbird
 import NIOCore
 import Testing
