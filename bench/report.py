@@ -434,13 +434,12 @@ class Report:
             if not met:
                 text = (f"**Readiness at 100,000 deployments: {value / 1000:.2f} s, {(value - 2000) / 1000:.2f} s over.** "
                         "A replica answers only once its whole snapshot is loaded (`SnapshotStore.load` before the "
-                        "HTTP server starts), and the load is CPU-bound in the replica, not in PostgreSQL")
+                        "HTTP server starts): one query for every model row, then every row turned into a "
+                        "`Deployment` (its two jsonb columns parsed by `JSONParser`), in parallel chunks on every core")
                 if cpu_median:
-                    text += (f": the replica itself used {cpu_median / 1000:.2f} s of CPU by the time it was ready "
-                             "(the load runs on one thread, so on an idle machine the wait is close to that; the rest "
-                             "of the wall time here was waiting for a core)")
+                    text += f"; the replica used {cpu_median / 1000:.2f} s of CPU by the time it was ready"
                 if query:
-                    text += f"; psql fetches the same 100,000 rows in {query['ms']} ms"
+                    text += f"; psql alone fetches the same 100,000 rows in {query['ms']} ms"
                 text += ". "
                 if prof:
                     fr = prof["frames"]
@@ -450,19 +449,14 @@ class Report:
                         return "–" if value is None else f"{value:.0f} %"
                     text += (
                         "A perf profile of one restart (shares of the replica's CPU samples, inclusive): "
-                        f"`ChangeFeed.snapshot` {share('ChangeFeed.snapshot')}, of which turning rows into "
-                        f"`Deployment`s {share('ModelRepository.deployment')}, and within that "
-                        f"`JSONColumns.object` {share('JSONColumns.object')} — Foundation's `JSONDecoder` decoding "
-                        f"`JSONValue` through `Codable` ({share('Foundation JSONDecoder')}), once for `litellm_params` "
-                        "and once for `model_info` of every row, 200,000 decoder runs; the cost map "
-                        f"{share('cost map load')}. ")
+                        f"`ChangeFeed.snapshot` {share('ChangeFeed.snapshot')}; libpq's query and copying its cells "
+                        f"{share('PostgresConnection.query')}; rows to `Deployment`s {share('ModelRepository.deployment')}, "
+                        f"of which `JSONParser` {share('JSONParser.parse')}; the cost map {share('cost map load')}. ")
                 text += (
-                    "Suggested fix (Sources/CatalogStore/JSONColumns.swift, ModelRepository.swift): parse jsonb text "
-                    "straight into `JSONValue` with a small hand-written UTF-8 parser over the libpq buffer (no "
-                    "`Data` copy, no `Codable` containers: typically several times faster than `JSONDecoder` for "
-                    "untyped trees), and decode the rows in parallel chunks (one task per core); identical "
-                    "`litellm_params`/`model_info` objects could also be shared. Serving before the load ends is "
-                    "not an option: a replica must not answer from a partial catalog.")
+                    "Next steps: keep libpq's result and decode cells from it without copying each into an array "
+                    "(Sources/Postgres/PostgresConnection.swift), and share identical `litellm_params`/`model_info` "
+                    "objects between rows. Serving before the load ends is not an option: a replica must not answer "
+                    "from a partial catalog.")
                 self.analysis.append(text)
         else:
             self.targets.append([name, "not measured", "not measured", ""])
@@ -509,12 +503,10 @@ class Report:
                     f"p50 is {small_p50:.1f} ms at 2,000–3,500 deployments (section 3"
                     + (", rising from round to round" if rising else "") + ") and "
                     f"{scale_write['p50']:.0f} ms at 100,000. The writer replies only after its own catch-up, and every "
-                    "catch-up builds new `CatalogSnapshot`s: `replacing(ids:with:seq:)` copies the whole deployment "
-                    "array (a retain per reference-counted field of every `Deployment`) and its `init` rebuilds the "
-                    "id → position dictionary of all deployments; then `with(seq:costMap:keysByDigest:)` calls the "
-                    "same `init` again, rebuilding that dictionary a second time; and the NOTIFY of the same write "
-                    "triggers a second catch-up that finds nothing new but still publishes a snapshot through "
-                    "`with(...)` — a third full rebuild (every other replica does two per write). ")
+                    "catch-up builds a new `CatalogSnapshot`: `replacing(ids:with:seq:)` copies the whole deployment "
+                    "array (a retain per reference-counted field of every `Deployment`); the id index is kept for "
+                    "updates and additions and rebuilt only after a delete, `with(seq:…)` reuses it, and a catch-up "
+                    "that finds nothing new publishes nothing. ")
             if prof:
                 fr = prof["frames"]
 
@@ -526,16 +518,12 @@ class Report:
                          f"(`replacing` {share('CatalogSnapshot.replacing')}, `with` {share('CatalogSnapshot.with')}), "
                          f"copying `Deployment`s {share('Deployment copy')}; the insert itself "
                          f"(`ModelRepository.insert`, which mostly waits for PostgreSQL) {share('ModelRepository.insert')}. ")
-            text += ("Suggested fix (Sources/Catalog/CatalogSnapshot.swift, Sources/CatalogServer/SnapshotStore.swift): "
-                     "in `catchUpPage`, publish nothing when the page brought no change; let `with(...)` reuse the "
-                     "existing `positions` (a private memberwise init); in `replacing`, update `positions` "
-                     "incrementally (appends extend it, updates keep it; only deletes shift indexes); and hold "
-                     "deployments as references (a final class or an array of boxes) so that copying the array costs "
-                     "one retain per deployment instead of one per field. Each change would then cost O(changed) "
-                     "plus one pointer copy of the array instead of three full rebuilds. The same rebuilds run on every "
-                     "replica for every write, so at 100,000 deployments a burst of writes also costs each replica "
-                     "CPU that its reads need, and every write empties the response cache, so the next read of each "
-                     "scope filters all deployments again.")
+            text += ("Next step (Sources/Catalog/CatalogSnapshot.swift): hold deployments as references (a final "
+                     "class or an array of boxes) so that copying the array costs one retain per deployment instead "
+                     "of one per field, or a persistent (tree) array so that a change costs O(changed). The copy runs "
+                     "on every replica for every write, so at 100,000 deployments a burst of writes also costs each "
+                     "replica CPU that its reads need, and every write empties the response cache, so the next read "
+                     "of each scope filters all deployments again.")
             self.analysis.append(text)
 
     # ------------------------------------------------------------------------------------------

@@ -387,11 +387,11 @@ profiled_restart() {
     for ((i = 0; i < 100; i++)); do curl -s -o /dev/null "http://127.0.0.1:18401/health/liveliness" || break; sleep 0.1; done
     profile_frames "restart to readiness, 100,000 deployments" "$WORK/perf-start.data" \
         "ChangeFeed.snapshot (the whole load)=10ChangeFeedV8snapshot" \
-        "ModelRepository.deployment (row to Deployment)=15ModelRepositoryV10deployment" \
-        "JSONColumns.object (jsonb text to JSONValue)=11JSONColumnsO6object" \
-        "Foundation JSONDecoder.decode=11JSONDecoderC6decode_4from" \
-        "JSONValue.init(from: Decoder)=9JSONValueO4fromACs7Decoder" \
+        "ModelRepository.deployment (row to Deployment, on every core)=15ModelRepositoryV10deployment" \
+        "JSONColumns.object (jsonb bytes to JSONValue)=11JSONColumnsO6object" \
+        "JSONParser.parse=10JSONParserO5parse" \
         "PostgresRow.decode=8Postgres0A3RowV6decode" \
+        "PostgresConnection.query (libpq, copying cells)=8Postgres0A10ConnectionC5query" \
         "CatalogSnapshot.init=0A8SnapshotV3seq11deployments7costMap12keysByDigest" \
         "cost map load=10ChangeFeedV7costMap"
 }
@@ -442,7 +442,7 @@ if ((PERF)); then
     wait "$perf_pid" || true
     profile_frames "POST /model/new at 100,000 deployments (replica's CPU)" "$WORK/perf-write.data" \
         "SnapshotSync.catchUpPage (apply a change)=12SnapshotSyncC11catchUpPage" \
-        "CatalogSnapshot.init (copy deployments, rebuild id index)=0A8SnapshotV3seq11deployments7costMap12keysByDigest" \
+        "CatalogSnapshot.init (copy deployments; the id index only after a delete)=0A8SnapshotV3seq11deployments7costMap12keysByDigest" \
         "CatalogSnapshot.replacing=0A8SnapshotV9replacing3ids" \
         "CatalogSnapshot.with(seq:costMap:keysByDigest:)=0A8SnapshotV4with3seq" \
         "Deployment copy (retains)=7Catalog10DeploymentVwcp" \
