@@ -106,10 +106,22 @@ struct APIError: Error {
 /// Turns every error thrown below it (routes, auth, unknown paths) into an `APIError` response.
 struct ErrorMiddleware: RouterMiddleware {
     typealias Context = CatalogRequestContext
+    let routes: RouteMethods
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
+        } catch let error as HTTPError where error.status == .notFound && (context.endpointPath ?? "NotFound") == "NotFound" {
+            // No route matched: a known path asked with another method is a 405, as in LiteLLM.
+            let allowed = routes.allowed(path: request.uri.path)
+            guard !allowed.isEmpty else { return APIError.from(error, logger: context.logger).response }
+            let methods = allowed.map(\.rawValue).joined(separator: ", ")
+            var response = APIError(
+                status: .methodNotAllowed, message: "method \(request.method.rawValue) is not allowed here; allowed: \(methods)",
+                type: "invalid_request_error", param: nil, code: nil
+            ).response
+            response.headers[.allow] = methods
+            return response
         } catch {
             return APIError.from(error, logger: context.logger).response
         }

@@ -75,7 +75,8 @@ public func buildRouter(options: ServerOptions, pool: PostgresConnectionPool, ca
 
     let router = Router(context: CatalogRequestContext.self)
     router.add(middleware: RequestTelemetryMiddleware(metrics: options.metrics))
-    router.add(middleware: ErrorMiddleware())
+    let routeMethods = RouteMethods()
+    router.add(middleware: ErrorMiddleware(routes: routeMethods))
     HealthController(pool: pool, cache: cache).addRoutes(to: router)
     OpenAPIController.bundled().addRoutes(to: router)
     MetricsController(metrics: options.metrics, pool: pool, cache: cache).addRoutes(to: router)
@@ -91,5 +92,6 @@ public func buildRouter(options: ServerOptions, pool: PostgresConnectionPool, ca
     TeamController(tenants: TenantRepository(pool: pool), keys: keys, afterWrite: afterWrite).addRoutes(to: authenticated)
     KeyController(keys: keys, afterWrite: afterWrite).addRoutes(to: authenticated)
     HistoryController(history: HistoryRepository(pool: pool)).addRoutes(to: authenticated)
+    routeMethods.load(from: router)
     return router
 }

@@ -8,10 +8,10 @@ import TestSupport
 struct SchemathesisTests {
     /// What every response is checked for (the names of schemathesis 4's checks): no 5xx, a status
     /// the operation documents, a documented content type, a body its schema accepts, documented
-    /// headers that conform.
+    /// headers that conform, and 405 with an `Allow` header for a method the path does not document.
     static let checks = [
         "not_a_server_error", "status_code_conformance", "content_type_conformance", "response_schema_conformance",
-        "response_headers_conformance",
+        "response_headers_conformance", "unsupported_method",
     ]
     /// Test cases per operation and phase: bounds the run to a few minutes on two loaded cores.
     static let maxExamples = 25
