@@ -84,8 +84,12 @@ struct ServeCommand: AsyncParsableCommand {
         try await group.run()
     }
 
-    /// Whether a signal asked to stop (checked between start-up steps).
-    private var stopping: Bool { Task.isShuttingDownGracefully }
+    /// True, after saying so, when a signal asked to stop: checked between start-up steps.
+    private func stopRequested(_ logger: Logger) -> Bool {
+        guard Task.isShuttingDownGracefully else { return false }
+        logger.notice("stopping before start-up finished")
+        return true
+    }
 
     private func serve(logger: Logger) async throws {
         try verifyBundledResources()
@@ -138,7 +142,7 @@ struct ServeCommand: AsyncParsableCommand {
         loaded: LiteLLMConfig?, opened: OpenedDatabase, pool: PostgresConnectionPool, masterKey: String?,
         secretKey: SecretKey?, logger: Logger
     ) async throws {
-        guard !stopping else { return logger.notice("stopping before start-up finished") }
+        if stopRequested(logger) { return }
         try await OpenedDatabase.prepare(pool, logger: logger)
         if let loaded, let config {
             let outcome = try await ConfigModelLoader(pool: pool, secretKey: secretKey).load(loaded.models, file: config)
@@ -147,7 +151,7 @@ struct ServeCommand: AsyncParsableCommand {
                 "unchanged": "\(outcome.unchanged)", "deleted_through_api": "\(outcome.keptDeleted)",
             ])
         }
-        guard !stopping else { return logger.notice("stopping before start-up finished") }
+        if stopRequested(logger) { return }
         let metrics = CatalogMetrics()
         let options = ServerOptions(
             host: host, port: port,
@@ -162,7 +166,7 @@ struct ServeCommand: AsyncParsableCommand {
                 conninfo: opened.conninfo, store: store, feed: feed, logger: logger, metrics: metrics)
             cache = ReplicaCache(store: store, listener: listener, listenerDownLimit: .seconds(listenerDownLimit))
         }
-        guard !stopping else { return logger.notice("stopping before start-up finished") }
+        if stopRequested(logger) { return }
         // Inside this service's group, the application's own group shuts down with it: the HTTP
         // server stops accepting and drains in-flight requests, then the change listener stops.
         try await buildApplication(options: options, pool: pool, cache: cache, logger: logger).run()
