@@ -15,4 +15,7 @@ public enum CatalogError: Error, Sendable, Equatable {
     case tooLarge(message: String)
     /// The database cannot be reached right now.
     case unavailable(message: String)
+    /// A failure that is our bug, not the caller's: `message` is for the log (it holds no secret)
+    /// and never reaches the response, which says only "internal error".
+    case `internal`(message: String)
 }

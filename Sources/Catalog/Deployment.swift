@@ -2,15 +2,19 @@ import Foundation
 
 /// One model deployment: a row of the `models` table, LiteLLM's `model_list` entry.
 public struct Deployment: Sendable, Hashable {
-    /// Where a deployment came from: the config file loaded at start, or the API.
-    public enum Source: String, Sendable, Hashable {
+    /// Where a deployment came from: a config file (at start or `import-config`), the API, or a
+    /// plain SQL `INSERT` (the column's default).
+    public enum Source: String, Sendable, Hashable, CaseIterable {
         case config
         case api
+        case sql
     }
 
     /// LiteLLM's `model_info.id`.
     public var id: String
-    /// The owning tenant (LiteLLM team_id); nil for a model shared by every tenant.
+    /// The owning tenant (LiteLLM team_id); nil for a model shared by every tenant. This, the
+    /// `models.tenant_id` column, is the owner whatever `model_info` says: views show it as
+    /// `model_info.team_id`.
     public var tenantID: String?
     /// The public name clients ask for (LiteLLM's `model_name`, the model group).
     public var modelName: String

@@ -13,6 +13,19 @@ public struct LiteLLMConfig: Sendable {
         public var litellmParams: [String: JSONValue]
         public var modelInfo: [String: JSONValue]
         public var line: Int
+        /// `model_info.team_id`: the team the model belongs to (nil: shared), and the line it is on.
+        public var teamID: String?
+        public var teamLine: Int?
+
+        public init(modelName: String, litellmParams: [String: JSONValue], modelInfo: [String: JSONValue], line: Int,
+                    teamID: String? = nil, teamLine: Int? = nil) {
+            self.modelName = modelName
+            self.litellmParams = litellmParams
+            self.modelInfo = modelInfo
+            self.line = line
+            self.teamID = teamID
+            self.teamLine = teamLine
+        }
     }
 
     public var models: [Model]
@@ -99,6 +112,7 @@ public struct LiteLLMConfig: Sendable {
             }
             _ = model
             var info: [String: JSONValue] = [:]
+            var team: (id: String, line: Int?)?
             if let infoNode = mapping["model_info"], infoNode.null == nil {
                 guard case .object(let members) = try json(infoNode, file: file, field: "\(field).model_info") else {
                     throw ConfigError(file: file, line: keyLine(mapping, "model_info"), field: "\(field).model_info", message: "model_info must be a mapping")
@@ -111,8 +125,18 @@ public struct LiteLLMConfig: Sendable {
                                           message: "model_info.id must be a non-empty string")
                     }
                 }
+                if let value = info["team_id"], !value.isNull {
+                    let line = keyLine(infoNode.mapping, "team_id")
+                    guard let id = value.stringValue ?? value.intValue.map(String.init), !id.isEmpty else {
+                        throw ConfigError(file: file, line: line, field: "\(field).model_info.team_id",
+                                          message: "model_info.team_id must be a non-empty string (a team's team_id)")
+                    }
+                    info["team_id"] = .string(id)
+                    team = (id, line)
+                }
             }
-            return Model(modelName: modelName, litellmParams: params, modelInfo: info, line: entry.mark?.line ?? 0)
+            return Model(modelName: modelName, litellmParams: params, modelInfo: info, line: entry.mark?.line ?? 0,
+                         teamID: team?.id, teamLine: team?.line)
         }
     }
 

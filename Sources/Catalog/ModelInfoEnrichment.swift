@@ -15,8 +15,9 @@ public enum ModelInfoEnrichment {
     ///    `ModelInfoSchema` keys only — LiteLLM shows no other cost-map field in `model_info`;
     /// 4. null for every other `ModelInfoSchema` and `coreKeys` key.
     ///
-    /// `id`, `db_model` (whether it was created through the API), `key` and `pricing_overrides` are
-    /// ours to say and cannot be overridden. `tpm`/`rpm` are not copied from `litellm_params`: LiteLLM
+    /// `id`, `db_model` (whether it lives in the database rather than a config file), `team_id` (the
+    /// owning tenant, absent for a shared model), `key` and `pricing_overrides` are ours to say and
+    /// cannot be overridden. `tpm`/`rpm` are not copied from `litellm_params`: LiteLLM
     /// shows them there, and here only what the cost map says.
     public static func enrich(_ deployment: Deployment, costMap: CostMap) -> [String: JSONValue] {
         let found = costEntry(for: deployment, in: costMap)
@@ -38,7 +39,8 @@ public enum ModelInfoEnrichment {
         // knowledge and a guessed list would mislead clients, so it stays null unless configured.
 
         info["id"] = .string(deployment.id)
-        info["db_model"] = .bool(deployment.source == .api)
+        info["db_model"] = .bool(deployment.source != .config)
+        info["team_id"] = deployment.tenantID.map(JSONValue.string)
         info["key"] = found.map { .string($0.key) } ?? .null
         info["pricing_overrides"] = .array(overrides.map { .string($0) })
         return info

@@ -142,3 +142,21 @@ public enum ModelInput {
         return info
     }
 }
+
+extension ModelInput {
+    /// The team a new model's `model_info.team_id` asks for: nil when absent or null (shared).
+    public static func requestedTeam(_ modelInfo: [String: JSONValue]) throws -> String? {
+        guard let value = modelInfo["team_id"], !value.isNull else { return nil }
+        guard let team = value.stringValue, !team.isEmpty else {
+            throw CatalogError.invalid(field: "model_info.team_id", message: "model_info.team_id must be a non-empty string")
+        }
+        return team
+    }
+
+    /// The team an update body moves the model to: nil when the body does not name one (the model
+    /// stays where it is), `.some(nil)` for `"team_id": null` (to shared).
+    public static func teamMove(in body: JSONValue) throws -> String?? {
+        guard let info = body.objectValue?["model_info"]?.objectValue, info.keys.contains("team_id") else { return nil }
+        return .some(try requestedTeam(info))
+    }
+}

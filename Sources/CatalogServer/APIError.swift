@@ -1,15 +1,13 @@
 import Catalog
 import Hummingbird
 import Logging
-import Postgres
 
 /// The one place where errors become HTTP responses, in LiteLLM's shape:
 /// `{"error":{"message","type","param","code"}}`.
 ///
-/// Catalog errors map by case, PostgreSQL errors by SQLSTATE class (as PostgREST does: 23505 →
-/// 409, class 22 → 400, connection trouble → 503), Hummingbird's own errors keep their status.
-/// Anything else is a bug: 500 with a generic message, the detail only in the log (it never
-/// carries secrets: PostgresError's description withholds values).
+/// Domain errors map by case (the store has already mapped database failures to them, by
+/// SQLSTATE, in `StoreErrors`), Hummingbird's own errors keep their status. Anything else is a
+/// bug: 500 with a generic message, the detail only in the log.
 struct APIError: Error {
     var status: HTTPResponse.Status
     var message: String
@@ -37,9 +35,10 @@ struct APIError: Error {
         case let error as APIError:
             return error
         case let error as CatalogError:
+            if case .internal(let message) = error {
+                logger.error("internal error", metadata: ["error": "\(message)"])
+            }
             return from(error)
-        case let error as PostgresError:
-            return from(error, logger: logger)
         case let error as HTTPError:
             let message = error.body ?? (error.status == .notFound ? "not found" : error.status.reasonPhrase)
             return APIError(status: error.status, message: message, type: Self.type(for: error.status), param: nil, code: nil)
@@ -65,31 +64,9 @@ struct APIError: Error {
             return APIError(status: .contentTooLarge, message: message, type: "invalid_request_error", param: nil, code: nil)
         case .unavailable(let message):
             return APIError(status: .serviceUnavailable, message: message, type: "service_unavailable", param: nil, code: nil)
+        case .internal:
+            return APIError(status: .internalServerError, message: "internal error", type: "internal_server_error", param: nil, code: nil)
         }
-    }
-
-    static func from(_ error: PostgresError, logger: Logger) -> APIError {
-        if error.kind == .poolTimeout || error.isConnectionFailure || SQLState.insufficientResources ~= error.sqlState {
-            logger.warning("database unavailable", metadata: ["error": "\(error)"])
-            return APIError(status: .serviceUnavailable, message: "the catalog database is unavailable, retry later",
-                            type: "service_unavailable", param: nil, code: nil)
-        }
-        if SQLState.integrityConstraintViolation ~= error.sqlState {
-            return APIError(status: .conflict, message: "the change conflicts with the catalog's current state",
-                            type: "invalid_request_error", param: error.constraint, code: nil)
-        }
-        // A data exception is a value from the request that PostgreSQL cannot store (a NUL
-        // character, "\u0000" in JSON): bad input, as PostgREST maps it. The message names no value.
-        if SQLState.dataException ~= error.sqlState {
-            return APIError(status: .badRequest, message: "the request holds a value the catalog cannot store (such as a NUL character)",
-                            type: "invalid_request_error", param: nil, code: nil)
-        }
-        if error.sqlState == .serializationFailure || error.sqlState == .deadlockDetected {
-            return APIError(status: .conflict, message: "a concurrent change got there first, retry",
-                            type: "invalid_request_error", param: nil, code: nil)
-        }
-        logger.error("database error", metadata: ["error": "\(error)"])
-        return APIError(status: .internalServerError, message: "internal error", type: "internal_server_error", param: nil, code: nil)
     }
 
     static func type(for status: HTTPResponse.Status) -> String {

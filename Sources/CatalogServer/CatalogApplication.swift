@@ -2,71 +2,138 @@ import Catalog
 import CatalogStore
 import Hummingbird
 import Logging
-import Postgres
+import ServiceLifecycle
 
-/// Where the HTTP server listens, and how it authenticates.
-public struct ServerOptions: Sendable {
+/// Everything a ModelCatalog application is built from: `serve` fills it from flags and the
+/// environment, tests with their own values. Test-only knobs are fields here, never copies of
+/// the wiring.
+public struct CatalogConfiguration: Sendable {
+    /// The database, its pool and the key that seals secrets.
+    public var database: CatalogDatabase.Configuration
     public var host: String
     public var port: Int
     public var auth: AuthConfiguration
     /// Default source of POST /reload/model_cost_map; nil reloads the bundled copy.
     public var costMapURL: String?
-    /// Seals literal secrets at rest; without one they are refused.
-    public var secretKey: SecretKey?
-    /// What GET /metrics exposes; the replica's listener must count into the same one.
+    /// What GET /metrics exposes.
     public var metrics: CatalogMetrics
+    /// Migrate the schema and seed a new database's cost map before anything else.
+    public var prepareDatabase: Bool
+    /// A LiteLLM config's models to load at start (`serve --config`), and the file that named them.
+    public var config: (file: String, models: [LiteLLMConfig.Model])?
+    /// Answer reads from the replica's in-memory snapshot kept current by the change listener;
+    /// nil (`serve --no-cache`) answers every read with a database query.
+    public var replica: ReplicaOptions?
 
-    public init(host: String = "0.0.0.0", port: Int = 4000, auth: AuthConfiguration, costMapURL: String? = nil,
-                secretKey: SecretKey? = nil, metrics: CatalogMetrics = CatalogMetrics()) {
+    public init(
+        database: CatalogDatabase.Configuration, host: String = "0.0.0.0", port: Int = 4000, auth: AuthConfiguration,
+        costMapURL: String? = nil, metrics: CatalogMetrics = CatalogMetrics(), prepareDatabase: Bool = true,
+        config: (file: String, models: [LiteLLMConfig.Model])? = nil, replica: ReplicaOptions? = ReplicaOptions()
+    ) {
+        self.database = database
         self.host = host
         self.port = port
         self.auth = auth
         self.costMapURL = costMapURL
-        self.secretKey = secretKey
         self.metrics = metrics
+        self.prepareDatabase = prepareDatabase
+        self.config = config
+        self.replica = replica
+    }
+}
+
+/// How a replica follows the change log.
+public struct ReplicaOptions: Sendable {
+    /// Readiness fails once the listener has been down longer than this.
+    public var listenerDownLimit: Duration
+    /// How often the safety poll compares the log's newest seq with the snapshot's.
+    public var pollInterval: Duration
+    /// The longest wait between two reconnects of the listener.
+    public var maxBackoff: Duration
+    /// How long a hole in the log's seqs is waited for before it counts as a rolled-back transaction.
+    public var gapTimeout: Duration
+
+    public init(listenerDownLimit: Duration = .seconds(30), pollInterval: Duration = .seconds(2),
+                maxBackoff: Duration = .seconds(5), gapTimeout: Duration = .seconds(60)) {
+        self.listenerDownLimit = listenerDownLimit
+        self.pollInterval = pollInterval
+        self.maxBackoff = maxBackoff
+        self.gapTimeout = gapTimeout
     }
 }
 
 /// The replica cache: the snapshot reads come from, and the service that keeps it current.
 public struct ReplicaCache: Sendable {
-    public var store: SnapshotStore
-    public var listener: ChangeListenerService
-    /// Readiness fails once the listener has been down longer than this.
-    public var listenerDownLimit: Duration
-
-    public init(store: SnapshotStore, listener: ChangeListenerService, listenerDownLimit: Duration = .seconds(30)) {
-        self.store = store
-        self.listener = listener
-        self.listenerDownLimit = listenerDownLimit
-    }
+    public let store: SnapshotStore
+    public let listener: ChangeListenerService
+    public let listenerDownLimit: Duration
 }
 
-/// Builds the ModelCatalog HTTP application over a migrated database. With a `cache`, reads come
-/// from the replica's snapshot and its listener runs as a service of the application; without
-/// (`serve --no-cache`), every read queries PostgreSQL.
+/// A built application and what it was built over, for those who need more than to run it
+/// (tests reach the snapshot, to catch up after plain SQL, and the database).
+public struct CatalogApplication: Sendable {
+    public let application: Application<RouterResponder<CatalogRequestContext>>
+    public let database: CatalogDatabase
+    public let cache: ReplicaCache?
+    /// Every route, as "METHOD /path" with Hummingbird's `{capture}` and `**` (the OpenAPI test
+    /// compares them with openapi.yaml).
+    public let routes: [String]
+
+    /// Serves until graceful shutdown (SIGTERM/SIGINT under `serve`'s service group).
+    public func run() async throws { try await application.run() }
+}
+
+/// The composition root: the one place that creates the database pool, prepares the schema, loads
+/// the config's models, loads the snapshot, and wires the listener, the router and the HTTP
+/// server. The pool, the listener and the server are services of one group: on graceful shutdown
+/// the server drains first, then the listener stops, then the pool closes.
 public func buildApplication(
-    options: ServerOptions,
-    pool: PostgresConnectionPool,
-    cache: ReplicaCache? = nil,
+    configuration: CatalogConfiguration,
     logger: Logger,
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
-) -> some ApplicationProtocol {
-    let router = buildRouter(options: options, pool: pool, cache: cache)
-    return Application(
+) async throws -> CatalogApplication {
+    let database = CatalogDatabase(configuration: configuration.database)
+    let cache: ReplicaCache?
+    do {
+        if configuration.prepareDatabase, try await database.prepare(logger: logger) {
+            logger.info("loaded the bundled cost map into the new database")
+        }
+        if let config = configuration.config {
+            let outcome = try await database.loadConfig(config.models, file: config.file)
+            logger.info("config models loaded", metadata: [
+                "file": "\(config.file)", "inserted": "\(outcome.inserted)", "updated": "\(outcome.updated)",
+                "unchanged": "\(outcome.unchanged)", "deleted_through_api": "\(outcome.keptDeleted)",
+            ])
+        }
+        if let options = configuration.replica {
+            let store = try await SnapshotStore.load(feed: database.feed, logger: logger, gapTimeout: options.gapTimeout)
+            let listener = ChangeListenerService(
+                database: database, store: store, logger: logger, pollInterval: options.pollInterval,
+                maxBackoff: options.maxBackoff, metrics: configuration.metrics)
+            cache = ReplicaCache(store: store, listener: listener, listenerDownLimit: options.listenerDownLimit)
+        } else {
+            cache = nil
+        }
+    } catch {
+        await database.close()
+        throw error
+    }
+    let router = buildRouter(configuration: configuration, database: database, cache: cache)
+    let services: [any Service] = [DatabaseService(database: database)] + (cache.map { [$0.listener] } ?? [])
+    let application = Application(
         router: router,
-        configuration: .init(address: .hostname(options.host, port: options.port), serverName: "model-catalog"),
-        services: cache.map { [$0.listener] } ?? [],
-        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? options.port) },
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "model-catalog"),
+        services: services,
+        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger)
+    return CatalogApplication(application: application, database: database, cache: cache,
+                              routes: router.routes.map { "\($0.method.rawValue) \($0.path.description)" })
 }
 
 /// Every route, on one screen: public probes first, then everything behind a key.
-public func buildRouter(options: ServerOptions, pool: PostgresConnectionPool, cache: ReplicaCache? = nil) -> Router<CatalogRequestContext> {
-    let models = ModelRepository(pool: pool, secretKey: options.secretKey)
-    let costs = CostMapRepository(pool: pool)
-    let keys = KeyRepository(pool: pool)
+func buildRouter(configuration: CatalogConfiguration, database: CatalogDatabase, cache: ReplicaCache?) -> Router<CatalogRequestContext> {
     let reader: any CatalogReading = cache.map { SnapshotCatalogReader(store: $0.store) }
-        ?? DatabaseCatalogReader(models: models, costs: costs)
+        ?? DatabaseCatalogReader(models: database.models, costs: database.costs)
     // Read-your-writes: the replica that makes a write applies it before it replies.
     let afterWrite: @Sendable () async -> Void = {
         guard let store = cache?.store else { return }
@@ -74,24 +141,36 @@ public func buildRouter(options: ServerOptions, pool: PostgresConnectionPool, ca
     }
 
     let router = Router(context: CatalogRequestContext.self)
-    router.add(middleware: RequestTelemetryMiddleware(metrics: options.metrics))
+    router.add(middleware: RequestTelemetryMiddleware(metrics: configuration.metrics))
     let routeMethods = RouteMethods()
     router.add(middleware: ErrorMiddleware(routes: routeMethods))
-    HealthController(pool: pool, cache: cache).addRoutes(to: router)
+    HealthController(database: database, cache: cache).addRoutes(to: router)
     OpenAPIController.bundled().addRoutes(to: router)
-    MetricsController(metrics: options.metrics, pool: pool, cache: cache).addRoutes(to: router)
-    let costMap = CostMapController(costs: costs, defaultSource: options.costMapURL, afterWrite: afterWrite)
+    MetricsController(metrics: configuration.metrics, database: database, cache: cache).addRoutes(to: router)
+    let costMap = CostMapController(costs: database.costs, defaultSource: configuration.costMapURL, afterWrite: afterWrite)
     costMap.addPublicRoutes(to: router)
 
-    let authenticated = router.group().add(middleware: AuthMiddleware(authenticator: Authenticator(configuration: options.auth, keys: keys, snapshot: cache?.store)))
+    let authenticator = Authenticator(configuration: configuration.auth, keys: database.keys, snapshot: cache?.store)
+    let authenticated = router.group().add(middleware: AuthMiddleware(authenticator: authenticator))
     let reads = ModelReadController(reader: reader)
     reads.addRoutes(to: authenticated)
     OpenAIModelsController(reads: reads).addRoutes(to: authenticated)
-    ModelWriteController(models: models, reader: reader, afterWrite: afterWrite).addRoutes(to: authenticated)
+    ModelWriteController(models: database.models, reader: reader, afterWrite: afterWrite).addRoutes(to: authenticated)
     costMap.addRoutes(to: authenticated)
-    TeamController(tenants: TenantRepository(pool: pool), keys: keys, afterWrite: afterWrite).addRoutes(to: authenticated)
-    KeyController(keys: keys, afterWrite: afterWrite).addRoutes(to: authenticated)
-    HistoryController(history: HistoryRepository(pool: pool)).addRoutes(to: authenticated)
+    TeamController(tenants: database.tenants, keys: database.keys, afterWrite: afterWrite).addRoutes(to: authenticated)
+    KeyController(keys: database.keys, afterWrite: afterWrite).addRoutes(to: authenticated)
+    HistoryController(history: database.history).addRoutes(to: authenticated)
     routeMethods.load(from: router)
     return router
+}
+
+/// Closes the database's pool once the services after it (the listener, the HTTP server) have
+/// stopped: a service group shuts its services down in reverse order.
+struct DatabaseService: Service {
+    let database: CatalogDatabase
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await database.close()
+    }
 }

@@ -1,5 +1,5 @@
+import CatalogStore
 import CoreMetrics
-import Postgres
 import Prometheus
 
 /// The service's metrics, in one Prometheus registry of its own (not the process-wide
@@ -48,8 +48,8 @@ public final class CatalogMetrics: Sendable {
     }
 
     /// The exposition, after sampling the replica's and the pool's state.
-    func exposition(pool: PostgresConnectionPool, cache: ReplicaCache?) async -> [UInt8] {
-        let statistics = await pool.statistics
+    func exposition(database: CatalogDatabase, cache: ReplicaCache?) async -> [UInt8] {
+        let statistics = await database.poolStatistics()
         gauge("catalog_pool_connections_in_use", statistics.inUse)
         gauge("catalog_pool_callers_waiting", statistics.waiting)
         gauge("catalog_pool_connections_max", statistics.maxConnections)

@@ -1,15 +1,24 @@
 import Catalog
 import CatalogStore
 
-/// Where read endpoints get the catalog from. Today every request queries PostgreSQL; the replica
-/// snapshot will implement the same protocol, so the view layer does not change.
+/// The catalog as one request sees it: the deployments, the cost map and the version, all from
+/// one snapshot (or one round of queries), so that a body, its ETag and its prices always agree.
+public struct CatalogReadState: Sendable {
+    /// Every deployment, in catalog order (visibility is applied by the caller, through the policy).
+    public var deployments: [Deployment]
+    /// At least the cost-map entries these deployments need for enrichment.
+    public var costMap: CostMap
+    /// The snapshot version, when responses may be cached (nil: never).
+    public var version: Int64?
+}
+
+/// Where read endpoints get the catalog from: the replica's snapshot, or PostgreSQL directly
+/// (`serve --no-cache`). Both give the same bytes.
 public protocol CatalogReading: Sendable {
-    /// Every deployment, in catalog order (visibility is applied by the caller).
-    func deployments() async throws -> [Deployment]
-    /// The cost-map entries these deployments need for enrichment.
+    /// The catalog now; a request takes it once and derives everything from it.
+    func current() async throws -> CatalogReadState
+    /// The cost-map entries a write's reply needs.
     func costMap(for deployments: [Deployment]) async throws -> CostMap
-    /// The snapshot version answers come from, when responses may be cached (nil: never).
-    var cacheVersion: Int64? { get }
 }
 
 /// Reads with parameterised queries on every call.
@@ -22,11 +31,10 @@ public struct DatabaseCatalogReader: CatalogReading {
         self.costs = costs
     }
 
-    public func deployments() async throws -> [Deployment] {
-        try await models.all()
+    public func current() async throws -> CatalogReadState {
+        let deployments = try await models.all()
+        return CatalogReadState(deployments: deployments, costMap: try await costMap(for: deployments), version: nil)
     }
-
-    public var cacheVersion: Int64? { nil }
 
     public func costMap(for deployments: [Deployment]) async throws -> CostMap {
         var keys = Set<String>()
@@ -43,11 +51,10 @@ public struct SnapshotCatalogReader: CatalogReading {
         self.store = store
     }
 
-    public func deployments() async throws -> [Deployment] {
-        store.snapshot.deployments
+    public func current() async throws -> CatalogReadState {
+        let snapshot = store.snapshot
+        return CatalogReadState(deployments: snapshot.deployments, costMap: snapshot.costMap, version: snapshot.seq)
     }
-
-    public var cacheVersion: Int64? { store.snapshot.seq }
 
     public func costMap(for deployments: [Deployment]) async throws -> CostMap {
         store.snapshot.costMap

@@ -32,11 +32,4 @@ public struct CatalogRequestContext: RequestContext {
     var pathRest: String {
         parameters.getCatchAll().map { $0.removingPercentEncoding ?? String($0) }.joined(separator: "/")
     }
-
-    /// The caller, who must be an admin.
-    func requireAdmin() throws -> Principal {
-        let principal = try requirePrincipal()
-        guard principal.isAdmin else { throw CatalogError.forbidden(message: "this route needs an admin key") }
-        return principal
-    }
 }

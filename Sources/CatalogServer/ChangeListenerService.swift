@@ -2,7 +2,6 @@ import CatalogStore
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
-import Postgres
 import ServiceLifecycle
 
 /// What readiness reports about the change feed.
@@ -21,21 +20,18 @@ public struct ListenerStatus: Sendable {
 /// log's newest seq for a listener that looks alive but is not. Reconnects back off exponentially
 /// (capped). Ends on graceful shutdown.
 public final class ChangeListenerService: Service, Sendable {
-    let conninfo: String
+    let database: CatalogDatabase
     let store: SnapshotStore
-    let feed: ChangeFeed
     let logger: Logger
     let pollInterval: Duration
     let maxBackoff: Duration
     let metrics: CatalogMetrics
     private let state = NIOLockedValueBox(ListenerStatus())
 
-    public init(conninfo: String, store: SnapshotStore, feed: ChangeFeed, logger: Logger,
-                pollInterval: Duration = .seconds(2), maxBackoff: Duration = .seconds(5),
-                metrics: CatalogMetrics = CatalogMetrics()) {
-        self.conninfo = conninfo
+    init(database: CatalogDatabase, store: SnapshotStore, logger: Logger,
+         pollInterval: Duration, maxBackoff: Duration, metrics: CatalogMetrics) {
+        self.database = database
         self.store = store
-        self.feed = feed
         self.logger = logger
         self.pollInterval = pollInterval
         self.maxBackoff = maxBackoff
@@ -58,7 +54,7 @@ public final class ChangeListenerService: Service, Sendable {
         var attempt = 0
         while !Task.isCancelled {
             do {
-                let listener = try await PostgresListener.listen(conninfo: conninfo, channel: ChangeFeed.channel)
+                let listener = try await database.listen()
                 state.withLockedValue {
                     $0.connected = true
                     $0.downSince = nil
@@ -67,7 +63,7 @@ public final class ChangeListenerService: Service, Sendable {
                 logger.info("change listener connected", metadata: ["backend_pid": "\(listener.backendPID)"])
                 // LISTEN first, then catch up: nothing committed in between can be missed.
                 try await store.catchUp()
-                for try await _ in listener.notifications {
+                for try await _ in listener {
                     state.withLockedValue { $0.notifications += 1 }
                     metrics.notificationReceived()
                     try await store.catchUp()
@@ -96,7 +92,7 @@ public final class ChangeListenerService: Service, Sendable {
             try? await Task.sleep(for: pollInterval)
             guard !Task.isCancelled else { return }
             do {
-                let newest = try await feed.maxSeq()
+                let newest = try await database.feed.maxSeq()
                 state.withLockedValue { $0.databaseSeq = newest }
                 if newest > store.snapshot.seq { try await store.catchUp() }
             } catch {

@@ -27,7 +27,7 @@ struct CostMapController: Sendable {
     }
 
     @Sendable func modelInfo(_ request: Request, context: CatalogRequestContext) async throws -> Response {
-        _ = try context.requirePrincipal()
+        try AccessPolicy.authorize(try context.requirePrincipal(), .read, .costMap)
         guard let model = request.uri.queryParameters["model"].map(String.init), !model.isEmpty else {
             throw CatalogError.invalid(field: "model", message: "the query parameter model is required")
         }
@@ -42,7 +42,8 @@ struct CostMapController: Sendable {
     }
 
     @Sendable func reload(_ request: Request, context: CatalogRequestContext) async throws -> Response {
-        let principal = try context.requireAdmin()
+        let principal = try context.requirePrincipal()
+        try AccessPolicy.authorize(principal, .change, .costMap)
         var url = defaultSource
         var force = false
         var request = request

@@ -1,12 +1,12 @@
 import Catalog
+import CatalogStore
 import Hummingbird
-import Postgres
 
 /// LiteLLM's health probes: liveliness (the process answers) and readiness (the catalog can be
 /// served: with a replica cache, the listener is up or has not been down for long; without, the
 /// database answers).
 struct HealthController: Sendable {
-    let pool: PostgresConnectionPool
+    let database: CatalogDatabase
     let cache: ReplicaCache?
 
     func addRoutes(to router: Router<CatalogRequestContext>) {
@@ -21,9 +21,7 @@ struct HealthController: Sendable {
     }
 
     @Sendable func readiness(_ request: Request, context: CatalogRequestContext) async throws -> Response {
-        let version: String? = try? await pool.withConnection { connection in
-            try connection.query("SELECT max(version) AS version FROM schema_migrations").first?.decode(String?.self, "version")
-        } ?? nil
+        let version = await database.schemaVersion()
         var body: [String: JSONValue] = [
             "db": version == nil ? "disconnected" : "connected",
             "schema_version": version.map(JSONValue.string) ?? .null,

@@ -18,11 +18,12 @@ struct HistoryController: Sendable {
             throw CatalogError.invalid(field: "model_id", message: "the query parameter model_id is required")
         }
         let changes = try await history.history(modelID: id)
-        // Admins, or the admins of the tenant the model belongs (or belonged) to; anyone else is
-        // told the model does not exist.
-        let allowed = principal.isAdmin
-            || (principal.role == .tenantAdmin && changes.first?.tenantID != nil && changes.first?.tenantID == principal.tenantID)
-        guard allowed, !changes.isEmpty else { throw CatalogError.notFound(message: "model '\(id)' not found") }
+        // The policy decides on the model's latest known state; a caller it hides is told the
+        // model does not exist, exactly as for a model that never did.
+        guard let latest = changes.first else { throw CatalogError.notFound(message: "model '\(id)' not found") }
+        let name = (latest.after ?? latest.before)?.modelName ?? ""
+        try AccessPolicy.authorize(principal, .read, .history(tenant: latest.tenantID, name: name),
+                                   hiddenMessage: "model '\(id)' not found")
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         return JSONBody.response(["data": .array(changes.map { change in

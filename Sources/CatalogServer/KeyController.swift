@@ -20,7 +20,7 @@ struct KeyController: Sendable {
         let request = try KeyRequest(
             teamID: try body.string("team_id"), role: try body.string("role"), models: try body.strings("models"),
             alias: try body.string("key_alias"), duration: try body.string("duration"))
-        let (role, tenantID) = try request.resolve(for: principal)
+        let (role, tenantID) = try AccessPolicy.newKey(by: principal, team: request.teamID, role: request.role)
         let text = KeyRepository.newKeyText()
         let record = try await keys.create(
             keyText: text, alias: request.alias, role: role, tenantID: tenantID, models: request.models,
@@ -48,10 +48,9 @@ struct KeyController: Sendable {
         }
         var records: [APIKeyRecord] = []
         for key in requested {
-            let record = try await visibleRecord(key, to: principal, presented: nil)
-            guard principal.isAdmin || (principal.role == .tenantAdmin && record.tenantID == principal.tenantID) else {
-                throw CatalogError.forbidden(message: "this key cannot delete other keys")
-            }
+            guard let record = try await keys.find(keyTextOrID: key) else { throw CatalogError.notFound(message: "key not found") }
+            try AccessPolicy.authorize(principal, .delete, .key(tenant: record.tenantID, role: record.role, isCaller: false),
+                                       hiddenMessage: "key not found")
             records.append(record)
         }
         try await keys.delete(records: records, actor: principal.actor)
@@ -59,10 +58,10 @@ struct KeyController: Sendable {
         return JSONBody.response(["deleted_keys": .array(requested.map(JSONValue.string))])
     }
 
-    /// A key the caller may see: admins any, tenant admins their tenant's, anyone the key it presents.
+    /// A key the caller may read (the policy's rule); `presented` is the key the request authenticated with.
     private func visibleRecord(_ key: String, to principal: Principal, presented: String?) async throws -> APIKeyRecord {
         guard let record = try await keys.find(keyTextOrID: key),
-              principal.isAdmin || (principal.role == .tenantAdmin && record.tenantID == principal.tenantID) || key == presented
+              AccessPolicy.canRead(record, by: principal, isCaller: key == presented)
         else {
             throw CatalogError.notFound(message: "key not found")
         }
@@ -102,32 +101,6 @@ public struct KeyRequest: Sendable {
         self.models = models
         self.alias = alias
         expiresAt = try duration.map { try Self.parseDuration($0).map { now.addingTimeInterval($0) } } ?? nil
-    }
-
-    /// The role and tenant of the new key. Without a team the key is an admin key, which must be
-    /// asked for explicitly (`role: admin`), so that a bare call never mints one by accident.
-    public func resolve(for principal: Principal) throws -> (Principal.Role, String?) {
-        switch principal.role {
-        case .admin:
-            if let teamID {
-                let role = role ?? .tenantMember
-                guard role != .admin else { throw CatalogError.invalid(field: "role", message: "an admin key has no team_id") }
-                return (role, teamID)
-            }
-            guard role == .admin else {
-                throw CatalogError.invalid(field: "team_id", message: "give team_id for a tenant key, or role \"admin\" for an admin key")
-            }
-            return (.admin, nil)
-        case .tenantAdmin:
-            guard teamID == nil || teamID == principal.tenantID else {
-                throw CatalogError.forbidden(message: "a tenant admin can only create keys for its own team")
-            }
-            let role = role ?? .tenantMember
-            guard role != .admin else { throw CatalogError.forbidden(message: "a tenant admin cannot create admin keys") }
-            return (role, principal.tenantID)
-        case .tenantMember:
-            throw CatalogError.forbidden(message: "this key cannot create keys (role tenant_member)")
-        }
     }
 
     /// "30d", "12h", "15m", "45s" → seconds; nil for "" (no expiry).

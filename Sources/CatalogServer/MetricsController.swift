@@ -1,11 +1,11 @@
+import CatalogStore
 import Hummingbird
-import Postgres
 
 /// GET /metrics: Prometheus's text exposition format, without a key (like LiteLLM's default, and
 /// as scrapers expect); it holds counts and route templates only, never a model or a key.
 struct MetricsController: Sendable {
     let metrics: CatalogMetrics
-    let pool: PostgresConnectionPool
+    let database: CatalogDatabase
     let cache: ReplicaCache?
 
     func addRoutes(to router: Router<CatalogRequestContext>) {
@@ -13,7 +13,7 @@ struct MetricsController: Sendable {
     }
 
     @Sendable func exposition(_ request: Request, context: CatalogRequestContext) async throws -> Response {
-        let bytes = await metrics.exposition(pool: pool, cache: cache)
+        let bytes = await metrics.exposition(database: database, cache: cache)
         return Response(
             status: .ok,
             headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],

@@ -6,13 +6,29 @@ struct ModelReadController: Sendable {
     let reader: any CatalogReading
     let responses = ResponseCache()
 
-    /// The response to a read: from the response cache when the reader is a snapshot, built by
-    /// `make` otherwise (or on a miss). Errors thrown by `make` are never cached.
-    func respond(_ request: Request, context: CatalogRequestContext, make: () async throws -> JSONValue) async throws -> Response {
+    /// The response to a read, from one state of the catalog: from the response cache when the
+    /// state has a version, built by `make` otherwise (or on a miss). Errors thrown by `make` are
+    /// never cached.
+    func respond(_ request: Request, context: CatalogRequestContext,
+                 make: (Read) async throws -> JSONValue) async throws -> Response {
         let principal = try context.requirePrincipal()
-        guard let version = reader.cacheVersion else { return JSONBody.response(try await make()) }
-        return try await responses.response(key: ResponseCache.key(request, principal: principal), version: version,
-                                            request: request, make: make)
+        let read = Read(state: try await reader.current(), principal: principal, request: request)
+        guard let version = read.state.version else { return JSONBody.response(try await make(read)) }
+        let key = ResponseCache.Key(scope: AccessPolicy.readScope(of: principal), path: request.uri.path, query: request.uri.query ?? "")
+        return try await responses.response(key: key, version: version, request: request) { try await make(read) }
+    }
+
+    /// One read: the state it works from and who asks.
+    struct Read: Sendable {
+        let state: CatalogReadState
+        let principal: Principal
+        let request: Request
+
+        /// The deployments the caller may see (the policy's rule), with `?team_id=` for admins.
+        var visible: [Deployment] {
+            AccessPolicy.visible(state.deployments, to: principal,
+                                 tenantFilter: request.uri.queryParameters["team_id"].map(String.init))
+        }
     }
 
     func addRoutes(to group: RouterGroup<CatalogRequestContext>) {
@@ -22,34 +38,27 @@ struct ModelReadController: Sendable {
         group.get("/model_group/info", use: modelGroupInfo)
     }
 
-    /// The deployments the caller may see (the one visibility rule), with `?team_id=` for admins.
-    func visibleDeployments(_ request: Request, context: CatalogRequestContext) async throws -> [Deployment] {
-        let principal = try context.requirePrincipal()
-        let tenantFilter = request.uri.queryParameters["team_id"].map(String.init)
-        return Visibility.visible(try await reader.deployments(), principal: principal, tenantFilter: tenantFilter)
-    }
-
     @Sendable func modelInfo(_ request: Request, context: CatalogRequestContext) async throws -> Response {
-        try await respond(request, context: context) {
-            var deployments = try await visibleDeployments(request, context: context)
+        try await respond(request, context: context) { read in
+            var deployments = read.visible
             if let id = request.uri.queryParameters["litellm_model_id"].map(String.init) {
                 deployments = deployments.filter { $0.id == id }
                 if deployments.isEmpty { throw CatalogError.notFound(message: "model '\(id)' not found") }
             }
-            let costMap = try await reader.costMap(for: deployments)
-            return ["data": .array(deployments.map { DeploymentView.json($0, costMap: costMap) })]
+            return ["data": .array(deployments.map { DeploymentView.json($0, costMap: read.state.costMap) })]
         }
     }
 
     @Sendable func modelInfoPage(_ request: Request, context: CatalogRequestContext) async throws -> Response {
-        try await respond(request, context: context) { try await page(request, context: context) }
+        try await respond(request, context: context) { read in try page(read) }
     }
 
-    func page(_ request: Request, context: CatalogRequestContext) async throws -> JSONValue {
+    func page(_ read: Read) throws -> JSONValue {
+        let request = read.request
         let query = request.uri.queryParameters
         let page = try Self.positiveInt(query["page"].map(String.init), field: "page", default: 1, max: Int(Int32.max))
         let size = try Self.positiveInt(query["size"].map(String.init), field: "size", default: 50, max: 1000)
-        var deployments = try await visibleDeployments(request, context: context)
+        var deployments = read.visible
         if let search = query["search"].map(String.init), !search.isEmpty {
             deployments = deployments.filter {
                 $0.modelName.localizedCaseInsensitiveContains(search) || $0.litellmModel.localizedCaseInsensitiveContains(search)
@@ -57,10 +66,9 @@ struct ModelReadController: Sendable {
         }
         let total = deployments.count
         let start = min((page - 1) * size, total)
-        let pageItems = Array(deployments[start..<min(start + size, total)])
-        let costMap = try await reader.costMap(for: pageItems)
+        let pageItems = deployments[start..<min(start + size, total)]
         return [
-            "data": .array(pageItems.map { DeploymentView.json($0, costMap: costMap) }),
+            "data": .array(pageItems.map { DeploymentView.json($0, costMap: read.state.costMap) }),
             "total_count": .int(total),
             "current_page": .int(page),
             "total_pages": .int((total + size - 1) / size),
@@ -69,14 +77,13 @@ struct ModelReadController: Sendable {
     }
 
     @Sendable func modelGroupInfo(_ request: Request, context: CatalogRequestContext) async throws -> Response {
-        try await respond(request, context: context) {
-            var deployments = try await visibleDeployments(request, context: context)
+        try await respond(request, context: context) { read in
+            var deployments = read.visible
             if let group = request.uri.queryParameters["model_group"].map(String.init) {
                 deployments = deployments.filter { $0.modelName == group }
                 if deployments.isEmpty { throw CatalogError.notFound(message: "model group '\(group)' not found") }
             }
-            let costMap = try await reader.costMap(for: deployments)
-            return ["data": .array(ModelGroupView.groups(deployments, costMap: costMap))]
+            return ["data": .array(ModelGroupView.groups(deployments, costMap: read.state.costMap))]
         }
     }
 

@@ -19,7 +19,8 @@ struct ModelWriteController: Sendable {
     @Sendable func create(_ request: Request, context: CatalogRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
         var deployment = try ModelInput.newDeployment(from: try await RequestJSON.read(request))
-        try Self.assignTenant(&deployment, principal: principal)
+        deployment.tenantID = try AccessPolicy.tenant(forModelBy: principal, requested: try ModelInput.requestedTeam(deployment.modelInfo))
+        deployment.modelInfo["team_id"] = deployment.tenantID.map(JSONValue.string)
         let stored = try await models.insert(deployment, actor: principal.actor)
         return try await view(stored)
     }
@@ -36,37 +37,20 @@ struct ModelWriteController: Sendable {
         return try await change(id, with: try await RequestJSON.read(request), by: principal, allowRemovals: true)
     }
 
-    /// POST /model/update and PATCH /model/{id}/update: one rule for both.
+    /// POST /model/update and PATCH /model/{id}/update: one rule for both. A body that names
+    /// `model_info.team_id` moves the model (null: to shared), under the policy; one that does not
+    /// leaves it where it is.
     private func change(_ id: String, with body: JSONValue, by principal: Principal, allowRemovals: Bool) async throws -> Response {
         let stored = try await models.update(id: id, actor: principal.actor) { current in
-            try Self.authorizeChange(of: current, by: principal)
+            try AccessPolicy.authorizeChange(of: current, by: principal)
             var updated = try ModelInput.update(current, with: body, allowRemovals: allowRemovals)
-            try Self.assignTenant(&updated, principal: principal)
+            if let move = try ModelInput.teamMove(in: body) {
+                updated.tenantID = try AccessPolicy.tenant(forModelBy: principal, requested: move)
+            }
+            updated.modelInfo["team_id"] = updated.tenantID.map(JSONValue.string)
             return updated
         }
         return try await view(stored)
-    }
-
-    /// A model the caller cannot see is "not found", exactly like a missing one; one it can see
-    /// but not change is forbidden.
-    static func authorizeChange(of deployment: Deployment, by principal: Principal) throws {
-        guard Visibility.canSee(deployment, principal: principal) else {
-            throw CatalogError.notFound(message: "model '\(deployment.id)' not found")
-        }
-        guard Visibility.canWrite(deployment, principal: principal) else {
-            throw CatalogError.forbidden(message: "this key cannot change model '\(deployment.id)'")
-        }
-    }
-
-    /// Sets the model's tenant from model_info.team_id under the visibility rules, and keeps
-    /// model_info.team_id equal to it (LiteLLM shows team models' team there).
-    static func assignTenant(_ deployment: inout Deployment, principal: Principal) throws {
-        let requested = deployment.modelInfo["team_id"]
-        if let requested, !requested.isNull, requested.stringValue == nil {
-            throw CatalogError.invalid(field: "model_info.team_id", message: "model_info.team_id must be a string")
-        }
-        deployment.tenantID = try Visibility.tenant(forWriteBy: principal, requested: requested?.stringValue)
-        deployment.modelInfo["team_id"] = deployment.tenantID.map(JSONValue.string)
     }
 
     @Sendable func delete(_ request: Request, context: CatalogRequestContext) async throws -> Response {
@@ -82,7 +66,7 @@ struct ModelWriteController: Sendable {
             throw CatalogError.invalid(field: "id", message: "id must be a non-empty string, not \(idValue.typeName)")
         }
         _ = try await models.delete(id: id, actor: principal.actor) { current in
-            try Self.authorizeChange(of: current, by: principal)
+            try AccessPolicy.authorizeChange(of: current, by: principal, .delete)
         }
         await afterWrite()
         return JSONBody.response(["message": .string("Model: \(id) deleted successfully")])

@@ -14,27 +14,24 @@ struct OpenAIModelsController: Sendable {
     }
 
     @Sendable func list(_ request: Request, context: CatalogRequestContext) async throws -> Response {
-        try await reads.respond(request, context: context) {
-            let deployments = try await reads.visibleDeployments(request, context: context)
-            let costMap = try await reads.reader.costMap(for: deployments)
-            return ["object": "list", "data": .array(OpenAIModelView.models(deployments, costMap: costMap))]
+        try await reads.respond(request, context: context) { read in
+            ["object": "list", "data": .array(OpenAIModelView.models(read.visible, costMap: read.state.costMap))]
         }
     }
 
     @Sendable func retrieve(_ request: Request, context: CatalogRequestContext) async throws -> Response {
-        try await reads.respond(request, context: context) { try await model(request, context: context) }
+        let id = context.pathRest
+        return try await reads.respond(request, context: context) { read in try model(id, read) }
     }
 
-    func model(_ request: Request, context: CatalogRequestContext) async throws -> JSONValue {
-        let id = context.pathRest
-        let deployments = try await reads.visibleDeployments(request, context: context).filter { $0.modelName == id }
+    func model(_ id: String, _ read: ModelReadController.Read) throws -> JSONValue {
+        let deployments = read.visible.filter { $0.modelName == id }
         guard !deployments.isEmpty else {
             // OpenAI's shape for an unknown model.
             throw APIError(status: .notFound, message: "The model '\(id)' does not exist", type: "invalid_request_error",
                            param: "model", code: "model_not_found")
         }
-        let costMap = try await reads.reader.costMap(for: deployments)
-        guard let model = OpenAIModelView.model(named: id, in: deployments, costMap: costMap) else {
+        guard let model = OpenAIModelView.model(named: id, in: deployments, costMap: read.state.costMap) else {
             throw CatalogError.notFound(message: "The model '\(id)' does not exist")
         }
         return model

@@ -19,7 +19,7 @@ final class ResponseCache: Sendable {
 
     private struct State {
         var version: Int64 = -1
-        var entries: [String: Entry] = [:]
+        var entries: [Key: Entry] = [:]
         /// Bytes of every body held, plain and gzipped.
         var bytes = 0
     }
@@ -39,20 +39,18 @@ final class ResponseCache: Sendable {
     /// Entries and bytes held now (for tests).
     var usage: (entries: Int, bytes: Int) { state.withLockedValue { ($0.entries.count, $0.bytes) } }
 
-    /// The cache key of a request by `principal`: what it asked and what it may see.
-    static func key(_ request: Request, principal: Principal) -> String {
-        let scope: String
-        if principal.isAdmin {
-            scope = "admin"
-        } else {
-            scope = "tenant:\(principal.tenantID ?? "")|\((principal.allowedModels ?? ["*"]).sorted().joined(separator: ","))"
-        }
-        return "\(scope)|\(request.uri.path)?\(request.uri.query ?? "")"
+    /// What a cached body depends on: who may see what (the policy's read scope, so callers that
+    /// see the same models share entries) and what was asked. A struct, not a joined string: no
+    /// separator can make two different requests collide.
+    struct Key: Hashable, Sendable {
+        var scope: AccessPolicy.ReadScope
+        var path: String
+        var query: String
     }
 
     /// The response for `key` at `version`, built by `make` when not cached.
     func response(
-        key: String, version: Int64, request: Request, make: () async throws -> JSONValue
+        key: Key, version: Int64, request: Request, make: () async throws -> JSONValue
     ) async throws -> Response {
         var entry = state.withLockedValue { state in state.version == version ? state.entries[key] : nil }
         if entry == nil {
@@ -81,7 +79,7 @@ final class ResponseCache: Sendable {
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: entry.body))
     }
 
-    private func store(_ entry: Entry, key: String, version: Int64) {
+    private func store(_ entry: Entry, key: Key, version: Int64) {
         state.withLockedValue { state in
             if state.version != version {
                 guard version > state.version else { return }  // an older snapshot's body is not kept

@@ -49,12 +49,8 @@ actor SnapshotSync {
     let logger: Logger
     let gapTimeout: Duration
 
-    /// Every seq up to this one is applied (or given up as rolled back).
-    private var contiguous: Int64 = 0
-    /// Applied seqs above `contiguous`.
-    private var seenAbove: Set<Int64> = []
-    /// Holes below the highest seen seq, with when they were first noticed.
-    private var gapsSince: [Int64: ContinuousClock.Instant] = [:]
+    /// Which seqs are applied (the hole bookkeeping is `AppliedSeqs`', tested on its own).
+    private var applied: AppliedSeqs
     private(set) var lastCatchUp: ContinuousClock.Instant?
 
     private var requested = 0
@@ -66,17 +62,15 @@ actor SnapshotSync {
         self.box = box
         self.logger = logger
         self.gapTimeout = gapTimeout
+        applied = AppliedSeqs(floor: 0, seen: [], gapTimeout: gapTimeout)
     }
 
     func reload() async throws {
         let (snapshot, recent) = try await feed.snapshot()
         box.withLockedValue { $0 = snapshot }
         // Seqs in the window that the loaded state did not include are holes to watch.
-        let floor = max(0, snapshot.seq - ChangeFeed.reloadWindow)
-        contiguous = floor
-        seenAbove = Set(recent)
-        gapsSince = [:]
-        advance(upTo: snapshot.seq)
+        applied = AppliedSeqs(floor: max(0, snapshot.seq - ChangeFeed.reloadWindow), seen: recent, gapTimeout: gapTimeout)
+        applied.advance(upTo: snapshot.seq, now: .now)
         lastCatchUp = .now
         logger.info("catalog snapshot loaded", metadata: ["seq": "\(snapshot.seq)", "deployments": "\(snapshot.deployments.count)"])
     }
@@ -111,15 +105,16 @@ actor SnapshotSync {
 
     /// Applies one page of the log; returns how many entries it read.
     private func catchUpPage() async throws -> Int {
-        let (changes, oldest) = try await feed.changes(after: contiguous, limit: ChangeFeed.pageSize)
-        if let oldest, contiguous > 0, oldest > contiguous + 1, gapsSince.isEmpty, seenAbove.isEmpty {
-            logger.notice("change log pruned past this replica's position: reloading", metadata: ["seq": "\(contiguous)"])
+        let cursor = applied.contiguous
+        let (changes, oldest) = try await feed.changes(after: cursor, limit: ChangeFeed.pageSize)
+        if let oldest, cursor > 0, oldest > cursor + 1, !applied.hasOpenGaps {
+            logger.notice("change log pruned past this replica's position: reloading", metadata: ["seq": "\(cursor)"])
             try await reload()
             return 0
         }
         var modelIDs = Set<String>()
         var reloadModels = false, costMapChanged = false, keysChanged = false
-        for change in changes where !seenAbove.contains(change.seq) {
+        for change in changes where !applied.contains(change.seq) {
             switch change.entity {
             case "model":
                 if let id = change.entityID { modelIDs.insert(id) } else { reloadModels = true }
@@ -127,7 +122,7 @@ actor SnapshotSync {
             case "api_key", "tenant": keysChanged = true
             default: break
             }
-            seenAbove.insert(change.seq)
+            applied.insert(change.seq)
         }
         if reloadModels {
             try await reload()
@@ -136,7 +131,7 @@ actor SnapshotSync {
         guard !changes.isEmpty else {
             // Nothing new (e.g. the NOTIFY of a write this replica already applied): publishing a
             // new snapshot would only rebuild it and empty the response cache.
-            advance(upTo: box.withLockedValue { $0.seq })
+            applied.advance(upTo: box.withLockedValue { $0.seq }, now: .now)
             lastCatchUp = .now
             return 0
         }
@@ -149,28 +144,8 @@ actor SnapshotSync {
             next = next.with(seq: max(snapshot.seq, highest), costMap: costMap, keysByDigest: keys)
             snapshot = next
         }
-        advance(upTo: max(highest, box.withLockedValue { $0.seq }))
+        applied.advance(upTo: max(highest, box.withLockedValue { $0.seq }), now: .now)
         lastCatchUp = .now
         return changes.count
-    }
-
-    /// Moves `contiguous` over applied seqs, and over holes older than `gapTimeout`.
-    private func advance(upTo highest: Int64) {
-        let now = ContinuousClock.now
-        while contiguous < highest {
-            let next = contiguous + 1
-            if seenAbove.remove(next) != nil {
-                gapsSince[next] = nil
-                contiguous = next
-                continue
-            }
-            let since = gapsSince[next] ?? now
-            gapsSince[next] = since
-            guard now - since >= gapTimeout else { break }
-            // Sequences are not transactional: a rolled-back transaction leaves a hole forever.
-            gapsSince[next] = nil
-            contiguous = next
-        }
-        for seq in gapsSince.keys where seq <= contiguous { gapsSince[seq] = nil }
     }
 }

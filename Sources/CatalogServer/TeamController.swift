@@ -17,9 +17,10 @@ struct TeamController: Sendable {
     }
 
     @Sendable func create(_ request: Request, context: CatalogRequestContext) async throws -> Response {
-        let principal = try context.requireAdmin()
+        let principal = try context.requirePrincipal()
         let body = try RequestFields(try await RequestJSON.read(request))
         let id = try body.string("team_id") ?? UUID().uuidString.lowercased()
+        try AccessPolicy.authorize(principal, .create, .team(id: id))
         guard !id.isEmpty, id.count <= 256 else { throw CatalogError.invalid(field: "team_id", message: "team_id must be 1 to 256 characters") }
         let tenant = try await tenants.create(
             Tenant(id: id, alias: try body.string("team_alias"), metadata: try body.object("metadata") ?? [:]),
@@ -28,10 +29,10 @@ struct TeamController: Sendable {
         return JSONBody.response(Self.json(tenant))
     }
 
-    /// Admins list every team; a tenant key its own.
+    /// The teams the caller may read: every team for admins, its own for a tenant key.
     @Sendable func list(_ request: Request, context: CatalogRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
-        let visible = try await tenants.all().filter { principal.isAdmin || $0.id == principal.tenantID }
+        let visible = try await tenants.all().filter { AccessPolicy.decide(principal, .read, .team(id: $0.id)).isAllowed }
         return JSONBody.response(.array(visible.map(Self.json)))
     }
 
@@ -40,11 +41,10 @@ struct TeamController: Sendable {
         guard let id = request.uri.queryParameters["team_id"].map(String.init), !id.isEmpty else {
             throw CatalogError.invalid(field: "team_id", message: "the query parameter team_id is required")
         }
-        guard principal.isAdmin || principal.tenantID == id, let tenant = try await tenants.find(id: id) else {
-            throw CatalogError.notFound(message: "team '\(id)' not found")
-        }
-        // Members read the team, not its keys.
-        let teamKeys = principal.role == .tenantMember ? [] : try await keys.forTenant(id)
+        try AccessPolicy.authorize(principal, .read, .team(id: id), hiddenMessage: "team '\(id)' not found")
+        guard let tenant = try await tenants.find(id: id) else { throw CatalogError.notFound(message: "team '\(id)' not found") }
+        // Who may read the team may not always read its keys (members may not).
+        let teamKeys = AccessPolicy.decide(principal, .read, .teamKeys(team: id)).isAllowed ? try await keys.forTenant(id) : []
         return JSONBody.response([
             "team_id": .string(tenant.id), "team_info": Self.json(tenant),
             "keys": .array(teamKeys.map(KeyController.json)),
@@ -52,11 +52,12 @@ struct TeamController: Sendable {
     }
 
     @Sendable func delete(_ request: Request, context: CatalogRequestContext) async throws -> Response {
-        let principal = try context.requireAdmin()
+        let principal = try context.requirePrincipal()
         let body = try RequestFields(try await RequestJSON.read(request))
         guard let ids = try body.strings("team_ids"), !ids.isEmpty else {
             throw CatalogError.invalid(field: "team_ids", message: "team_ids must be a non-empty list of team ids")
         }
+        for id in ids { try AccessPolicy.authorize(principal, .delete, .team(id: id), hiddenMessage: "team '\(id)' not found") }
         let deleted = try await tenants.delete(ids: ids, force: try body.bool("force") ?? false, actor: principal.actor)
         await afterWrite()
         return JSONBody.response(["deleted_teams": .array(deleted.map(JSONValue.string))])

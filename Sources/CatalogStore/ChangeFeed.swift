@@ -16,10 +16,10 @@ public struct ChangeFeed: Sendable {
     public static let channel = "catalog_changes"
     /// Entries read per query when catching up.
     public static let pageSize = 5_000
-    let pool: PostgresConnectionPool
+    let pool: StorePool
 
     public init(pool: PostgresConnectionPool) {
-        self.pool = pool
+        self.pool = StorePool(pool)
     }
 
     /// Entries after `seq`, oldest first, plus the oldest seq the log still holds (to notice pruning).

@@ -10,6 +10,10 @@ import Postgres
 /// An unchanged entry leaves the row alone, so API updates survive a restart with the same file,
 /// and a model deleted through the API stays deleted. Several replicas starting with the same
 /// file take turns (advisory lock) and never duplicate a model: rows are keyed by id.
+///
+/// An entry with `model_info.team_id` is a model of that team, placed by the access policy exactly
+/// as `/model/new` places an admin's model; a team that does not exist is an error naming the
+/// file, the line and the field (teams are made with `/team/new`, never by a config file).
 public struct ConfigModelLoader: Sendable {
     static let lockKey = 0x6D63_636F_6E66_6967  // "mcconfig"
 
@@ -28,11 +32,11 @@ public struct ConfigModelLoader: Sendable {
         }
     }
 
-    let pool: PostgresConnectionPool
+    let pool: StorePool
     let secretKey: SecretKey?
 
     public init(pool: PostgresConnectionPool, secretKey: SecretKey? = nil) {
-        self.pool = pool
+        self.pool = StorePool(pool)
         self.secretKey = secretKey
     }
 
@@ -44,8 +48,9 @@ public struct ConfigModelLoader: Sendable {
             let id = Self.id(for: model)
             let (stored, secrets) = SecretSplit.split(model.litellmParams)
             do {
-                return (id: id, hash: Self.hash(model, pepper: pepper), model: model, stored: stored,
-                        sealed: try ModelRepository.seal(secrets, modelID: id, key: secretKey))
+                return Entry(id: id, index: index, hash: Self.hash(model, pepper: pepper), model: model,
+                             tenant: try AccessPolicy.tenant(forModelBy: .config, requested: model.teamID), stored: stored,
+                             sealed: try ModelRepository.seal(secrets, modelID: id, key: secretKey))
             } catch CatalogError.invalid(let field, let message) {
                 throw ConfigError(file: file, line: model.line, field: "model_list[\(index)].\(field ?? "litellm_params")", message: message)
             }
@@ -61,7 +66,8 @@ public struct ConfigModelLoader: Sendable {
         }
         return try await pool.transaction { connection in
             try connection.query("SELECT pg_advisory_xact_lock(\(Self.lockKey))")
-            try ModelRepository.setActor("config", on: connection)
+            try ModelRepository.setActor(Principal.config.actor, on: connection)
+            try Self.requireTeams(of: entries, file: file, on: connection)
             var outcome = Outcome()
             for entry in entries {
                 let existing = try connection.query("SELECT config_hash FROM models WHERE id = \(entry.id)")
@@ -75,7 +81,7 @@ public struct ConfigModelLoader: Sendable {
                         continue
                     }
                     try connection.query("""
-                        UPDATE models SET model_name = \(entry.model.modelName), litellm_params = \(params),
+                        UPDATE models SET tenant_id = \(entry.tenant), model_name = \(entry.model.modelName), litellm_params = \(params),
                                model_info = \(infoBind), source = 'config', config_hash = \(entry.hash),
                                version = version + 1, updated_at = now(), updated_by = 'config'
                         WHERE id = \(entry.id)
@@ -91,14 +97,39 @@ public struct ConfigModelLoader: Sendable {
                 }
                 try connection.query("DELETE FROM config_tombstones WHERE id = \(entry.id)")
                 try connection.query("""
-                    INSERT INTO models (id, model_name, litellm_params, model_info, source, config_hash, created_by, updated_by)
-                    VALUES (\(entry.id), \(entry.model.modelName), \(params), \(infoBind), 'config', \(entry.hash),
+                    INSERT INTO models (id, tenant_id, model_name, litellm_params, model_info, source, config_hash, created_by, updated_by)
+                    VALUES (\(entry.id), \(entry.tenant), \(entry.model.modelName), \(params), \(infoBind), 'config', \(entry.hash),
                             'config', 'config')
                     """)
                 try ModelRepository.writeSecrets(entry.sealed, modelID: entry.id, on: connection)
                 outcome.inserted += 1
             }
             return outcome
+        }
+    }
+
+    /// One config model, ready to write.
+    struct Entry: Sendable {
+        var id: String
+        var index: Int
+        var hash: String
+        var model: LiteLLMConfig.Model
+        var tenant: String?
+        var stored: [String: JSONValue]
+        var sealed: (sealed: [UInt8], keyID: String)?
+    }
+
+    /// Throws a ConfigError at the first entry whose team does not exist.
+    static func requireTeams(of entries: [Entry], file: String, on connection: PostgresConnection) throws {
+        let named = Array(Set(entries.compactMap(\.tenant))).sorted()
+        guard !named.isEmpty else { return }
+        let existing = Set(try connection.query("SELECT id FROM tenants WHERE id = ANY(\(named)) FOR SHARE")
+            .map { try $0.decode(String.self, "id") })
+        for entry in entries {
+            guard let tenant = entry.tenant, !existing.contains(tenant) else { continue }
+            throw ConfigError(
+                file: file, line: entry.model.teamLine ?? entry.model.line, field: "model_list[\(entry.index)].model_info.team_id",
+                message: "team '\(tenant)' does not exist: create it first (POST /team/new), then load the config again")
         }
     }
 

@@ -8,10 +8,10 @@ public struct CostMapRepository: Sendable {
     /// A map with fewer entries is refused unless forced: it is surely not LiteLLM's map.
     public static let minimumEntries = 50
 
-    let pool: PostgresConnectionPool
+    let pool: StorePool
 
     public init(pool: PostgresConnectionPool) {
-        self.pool = pool
+        self.pool = StorePool(pool)
     }
 
     /// The entries for the given keys (those that exist).

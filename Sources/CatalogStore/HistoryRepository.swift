@@ -16,10 +16,10 @@ public struct ModelChange: Sendable {
 
 /// The history of models, read from the change log.
 public struct HistoryRepository: Sendable {
-    let pool: PostgresConnectionPool
+    let pool: StorePool
 
     public init(pool: PostgresConnectionPool) {
-        self.pool = pool
+        self.pool = StorePool(pool)
     }
 
     /// Newest first.

@@ -5,10 +5,10 @@ import Postgres
 
 /// The `api_keys` table.
 public struct KeyRepository: Sendable {
-    let pool: PostgresConnectionPool
+    let pool: StorePool
 
     public init(pool: PostgresConnectionPool) {
-        self.pool = pool
+        self.pool = StorePool(pool)
     }
 
     /// A new key's text: `sk-` and 32 random bytes in hex. Shown once, stored as a digest.

@@ -4,12 +4,12 @@ import Postgres
 
 /// The `models` table: deployments, read and written with parameterised queries only.
 public struct ModelRepository: Sendable {
-    let pool: PostgresConnectionPool
+    let pool: StorePool
     /// Seals literal secrets; without one, storing a literal secret is refused.
     let secretKey: SecretKey?
 
     public init(pool: PostgresConnectionPool, secretKey: SecretKey? = nil) {
-        self.pool = pool
+        self.pool = StorePool(pool)
         self.secretKey = secretKey
     }
 
@@ -39,22 +39,16 @@ public struct ModelRepository: Sendable {
         let sealed = try Self.seal(secrets, modelID: deployment.id, key: secretKey)
         return try await pool.transaction { connection in
             try Self.setActor(actor, on: connection)
-            do {
-                let row = try connection.query("""
-                    INSERT INTO models (id, tenant_id, model_name, litellm_params, model_info, source, created_by, updated_by)
-                    VALUES (\(deployment.id), \(deployment.tenantID), \(deployment.modelName),
-                            \(JSONColumns.bind(stored)), \(JSONColumns.bind(deployment.modelInfo)),
-                            \(deployment.source.rawValue), \(actor), \(actor))
-                    RETURNING id, tenant_id, model_name, litellm_params, model_info, version, source,
-                              created_at, updated_at, created_by, updated_by
-                    """)[0]
-                try Self.writeSecrets(sealed, modelID: deployment.id, on: connection)
-                return try Self.deployment(row)
-            } catch let error as PostgresError where error.sqlState == .uniqueViolation {
-                throw CatalogError.conflict(field: "model_info.id", message: "a model with id '\(deployment.id)' already exists")
-            } catch let error as PostgresError where error.sqlState == .foreignKeyViolation {
-                throw CatalogError.invalid(field: "model_info.team_id", message: "model_info.team_id names no existing team")
-            }
+            let row = try connection.query("""
+                INSERT INTO models (id, tenant_id, model_name, litellm_params, model_info, source, created_by, updated_by)
+                VALUES (\(deployment.id), \(deployment.tenantID), \(deployment.modelName),
+                        \(JSONColumns.bind(stored)), \(JSONColumns.bind(deployment.modelInfo)),
+                        \(deployment.source.rawValue), \(actor), \(actor))
+                RETURNING id, tenant_id, model_name, litellm_params, model_info, version, source,
+                          created_at, updated_at, created_by, updated_by
+                """)[0]
+            try Self.writeSecrets(sealed, modelID: deployment.id, on: connection)
+            return try Self.deployment(row)
         }
     }
 
@@ -62,16 +56,6 @@ public struct ModelRepository: Sendable {
     /// throws to leave it as it is. Throws `notFound` when there is no such id.
     public func update(
         id: String, actor: String?, _ change: @escaping @Sendable (Deployment) throws -> Deployment
-    ) async throws -> Deployment {
-        do {
-            return try await update(id: id, actor: actor, change: change)
-        } catch let error as PostgresError where error.sqlState == .foreignKeyViolation {
-            throw CatalogError.invalid(field: "model_info.team_id", message: "model_info.team_id names no existing team")
-        }
-    }
-
-    private func update(
-        id: String, actor: String?, change: @escaping @Sendable (Deployment) throws -> Deployment
     ) async throws -> Deployment {
         try await pool.transaction { [secretKey] connection in
             try Self.setActor(actor, on: connection)

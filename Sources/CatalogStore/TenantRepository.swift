@@ -19,24 +19,20 @@ public struct Tenant: Sendable, Hashable {
 
 /// The `tenants` table.
 public struct TenantRepository: Sendable {
-    let pool: PostgresConnectionPool
+    let pool: StorePool
 
     public init(pool: PostgresConnectionPool) {
-        self.pool = pool
+        self.pool = StorePool(pool)
     }
 
     public func create(_ tenant: Tenant, actor: String?) async throws -> Tenant {
         try await pool.transaction { connection in
             try ModelRepository.setActor(actor, on: connection)
-            do {
-                return try Self.tenant(try connection.query("""
-                    INSERT INTO tenants (id, alias, metadata, created_by, updated_by)
-                    VALUES (\(tenant.id), \(tenant.alias), \(JSONColumns.bind(tenant.metadata)), \(actor), \(actor))
-                    RETURNING id, alias, metadata, created_at
-                    """)[0])
-            } catch let error as PostgresError where error.sqlState == .uniqueViolation {
-                throw CatalogError.conflict(field: "team_id", message: "a team with team_id '\(tenant.id)' already exists")
-            }
+            return try Self.tenant(try connection.query("""
+                INSERT INTO tenants (id, alias, metadata, created_by, updated_by)
+                VALUES (\(tenant.id), \(tenant.alias), \(JSONColumns.bind(tenant.metadata)), \(actor), \(actor))
+                RETURNING id, alias, metadata, created_at
+                """)[0])
         }
     }
 

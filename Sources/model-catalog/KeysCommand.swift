@@ -50,7 +50,7 @@ struct KeysCommand: AsyncParsableCommand {
             do {
                 request = try KeyRequest(teamID: teamId, role: role, models: models.isEmpty ? nil : models,
                                          alias: alias, duration: duration)
-                resolved = try request.resolve(for: .master)
+                resolved = try AccessPolicy.newKey(by: .master, team: request.teamID, role: request.role)
             } catch let error as CatalogError {
                 throw ValidationError(Self.message(error))
             }
@@ -73,7 +73,7 @@ struct KeysCommand: AsyncParsableCommand {
         static func message(_ error: CatalogError) -> String {
             switch error {
             case .invalid(_, let message), .notFound(let message), .conflict(_, let message), .forbidden(let message),
-                 .unauthorized(let message), .tooLarge(let message), .unavailable(let message):
+                 .unauthorized(let message), .tooLarge(let message), .unavailable(let message), .internal(let message):
                 return message
             }
         }

@@ -44,7 +44,7 @@ struct ModelsCommand: AsyncParsableCommand {
             let logger = Logger(label: "model-catalog")
             let (deployments, costMap) = try await OpenedDatabase.withMigratedPool(database, logger: logger) { pool in
                 let reader = DatabaseCatalogReader(models: ModelRepository(pool: pool), costs: CostMapRepository(pool: pool))
-                let deployments = Visibility.visible(try await reader.deployments(), principal: .master, tenantFilter: teamId)
+                let deployments = AccessPolicy.visible(try await ModelRepository(pool: pool).all(), to: .master, tenantFilter: teamId)
                 return (deployments, try await reader.costMap(for: deployments))
             }
             if json {

@@ -114,17 +114,15 @@ struct ServeCommand: AsyncParsableCommand {
         }
 
         let opened = try await OpenedDatabase.open(database, configURL: loaded?.databaseURL, logger: logger)
-        let pool = opened.makePool(database)
         let outcome: Result<Void, Error>
         do {
-            try await startAndServe(loaded: loaded, opened: opened, pool: pool, masterKey: masterKey,
-                                    secretKey: secretKey, logger: logger)
+            try await startAndServe(loaded: loaded, opened: opened, masterKey: masterKey, secretKey: secretKey, logger: logger)
             outcome = .success(())
         } catch {
             outcome = .failure(error)
         }
-        // Requests have drained (the HTTP server stopped first); now the pool, then PostgreSQL.
-        await pool.close()
+        // Requests have drained and the pool has closed (the application's services stopped in
+        // order); now PostgreSQL.
         await opened.close(logger: logger)
         switch outcome {
         case .success:
@@ -139,37 +137,26 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     private func startAndServe(
-        loaded: LiteLLMConfig?, opened: OpenedDatabase, pool: PostgresConnectionPool, masterKey: String?,
-        secretKey: SecretKey?, logger: Logger
+        loaded: LiteLLMConfig?, opened: OpenedDatabase, masterKey: String?, secretKey: SecretKey?, logger: Logger
     ) async throws {
         if stopRequested(logger) { return }
-        try await OpenedDatabase.prepare(pool, logger: logger)
-        if let loaded, let config {
-            let outcome = try await ConfigModelLoader(pool: pool, secretKey: secretKey).load(loaded.models, file: config)
-            logger.info("config models loaded", metadata: [
-                "file": "\(config)", "inserted": "\(outcome.inserted)", "updated": "\(outcome.updated)",
-                "unchanged": "\(outcome.unchanged)", "deleted_through_api": "\(outcome.keptDeleted)",
-            ])
-        }
-        if stopRequested(logger) { return }
-        let metrics = CatalogMetrics()
-        let options = ServerOptions(
+        let configuration = CatalogConfiguration(
+            database: .init(conninfo: opened.conninfo, maxConnections: database.poolSize,
+                            acquireTimeout: .seconds(database.poolTimeout), secretKey: secretKey),
             host: host, port: port,
             auth: AuthConfiguration(masterKey: masterKey, insecureNoAuth: masterKey == nil),
             costMapURL: costMapURL ?? EnvironmentReference.resolve("os.environ/LITELLM_MODEL_COST_MAP_URL"),
-            secretKey: secretKey, metrics: metrics)
-        var cache: ReplicaCache?
-        if !noCache {
-            let feed = ChangeFeed(pool: pool)
-            let store = try await SnapshotStore.load(feed: feed, logger: logger)
-            let listener = ChangeListenerService(
-                conninfo: opened.conninfo, store: store, feed: feed, logger: logger, metrics: metrics)
-            cache = ReplicaCache(store: store, listener: listener, listenerDownLimit: .seconds(listenerDownLimit))
+            config: loaded.flatMap { loaded in config.map { (file: $0, models: loaded.models) } },
+            replica: noCache ? nil : ReplicaOptions(listenerDownLimit: .seconds(listenerDownLimit)))
+        let application = try await buildApplication(configuration: configuration, logger: logger)
+        if stopRequested(logger) {
+            await application.database.close()
+            return
         }
-        if stopRequested(logger) { return }
         // Inside this service's group, the application's own group shuts down with it: the HTTP
-        // server stops accepting and drains in-flight requests, then the change listener stops.
-        try await buildApplication(options: options, pool: pool, cache: cache, logger: logger).run()
+        // server stops accepting and drains in-flight requests, then the change listener stops,
+        // then the pool closes.
+        try await application.run()
     }
 }
 

@@ -12,9 +12,9 @@ import TestSupport
 struct HealthTests {
     @Test("liveliness answers LiteLLM's body; readiness is 200 with a migrated database")
     func healthy() async throws {
-        let pool = PostgresConnectionPool(configuration: .init(conninfo: try await TestDatabase.fresh()))
-        try await MigrationRunner(migrations: try Migration.bundled()).run(on: pool)
-        let app = buildApplication(options: .init(host: "127.0.0.1", port: 0, auth: .init(masterKey: "sk-test")), pool: pool, logger: Logger(label: "test"))
+        let configuration = CatalogConfiguration(
+            database: .init(conninfo: try await TestDatabase.fresh()), host: "127.0.0.1", port: 0, auth: .init(masterKey: "sk-test"))
+        let app = try await buildApplication(configuration: configuration, logger: Logger(label: "test")).application
         try await app.test(.router) { client in
             try await client.execute(uri: "/health/liveliness", method: .get) { response in
                 #expect(response.status == .ok)
@@ -28,14 +28,15 @@ struct HealthTests {
                 #expect(body?["schema_version"] as? String == (try Migration.bundled().last?.version))
             }
         }
-        await pool.close()
     }
 
     @Test("readiness is 503 when the database does not answer")
     func unhealthy() async throws {
-        let pool = PostgresConnectionPool(configuration: .init(
-            conninfo: "host=/nonexistent-socket-dir port=1 dbname=x", acquireTimeout: .seconds(1)))
-        let app = buildApplication(options: .init(host: "127.0.0.1", port: 0, auth: .init(masterKey: "sk-test")), pool: pool, logger: Logger(label: "test"))
+        // Nothing to prepare or load: the database never answers.
+        let configuration = CatalogConfiguration(
+            database: .init(conninfo: "host=/nonexistent-socket-dir port=1 dbname=x", acquireTimeout: .seconds(1)),
+            host: "127.0.0.1", port: 0, auth: .init(masterKey: "sk-test"), prepareDatabase: false, replica: nil)
+        let app = try await buildApplication(configuration: configuration, logger: Logger(label: "test")).application
         try await app.test(.router) { client in
             try await client.execute(uri: "/health/readiness", method: .get) { response in
                 #expect(response.status == .serviceUnavailable)
@@ -46,6 +47,5 @@ struct HealthTests {
                 #expect(response.status == .ok)
             }
         }
-        await pool.close()
     }
 }

@@ -12,7 +12,8 @@ import Testing
 /// every kind of caller. Each cell's outcome is declared in `table`, relative to the tenant T the
 /// cell is about (T's models, the neighbour tenant's, the third tenant's, the shared ones); a
 /// missing cell fails `tableIsComplete`, and the matrix counts every cross-tenant read and write it
-/// observes, which must be 0.
+/// observes, which must be 0. The fixture's team models are made by every path that can make one
+/// (config at start, import-config's loader, the API, plain SQL), so that no path escapes the rule.
 @Suite("Isolation matrix: tenants × endpoints × callers")
 struct IsolationMatrixTests {
     // MARK: The dimensions
@@ -683,21 +684,46 @@ struct IsolationMatrixTests {
         // As TestCatalog.withClient, with a quiet logger: the matrix makes thousands of requests.
         var logger = Logger(label: "isolation-matrix")
         logger.logLevel = .warning
-        let options = ServerOptions(host: "127.0.0.1", port: 0, auth: AuthConfiguration(masterKey: TestCatalog.masterKey),
-                                    secretKey: TestCatalog.secretKey)
-        switch path {
-        case .database:
-            let app = buildApplication(options: options, pool: catalog.pool, logger: logger)
-            try await app.test(.router) { client in try await body(client, nil) }
-        case .replicaCache:
-            let feed = ChangeFeed(pool: catalog.pool)
-            let store = try await SnapshotStore.load(feed: feed, logger: logger)
-            let listener = ChangeListenerService(conninfo: catalog.conninfo, store: store, feed: feed, logger: logger,
-                                                 pollInterval: .milliseconds(500), maxBackoff: .milliseconds(500))
-            let app = buildApplication(options: options, pool: catalog.pool, cache: ReplicaCache(store: store, listener: listener),
-                                       logger: logger)
-            try await app.test(.router) { client in try await body(client, store) }
+        let replica: ReplicaOptions? = switch path {
+        case .database: nil
+        case .replicaCache: ReplicaOptions(pollInterval: .milliseconds(500), maxBackoff: .milliseconds(500))
         }
+        // The teams exist before the application starts: its config names them.
+        let teams = TenantRepository(pool: catalog.pool)
+        for tenant in tenants { _ = try await teams.create(Tenant(id: tenant, alias: "Tenant \(tenant)"), actor: "master") }
+        var configuration = catalog.configuration(replica: replica)
+        configuration.config = ("matrix-start.yaml", try configModels(.configAtStart))
+        try await catalog.withApplication(configuration, logger: logger) { built, client in
+            try await body(client, built.cache?.store)
+        }
+    }
+
+    /// How each fixture model is made: every path that can make a team's model is in the matrix.
+    enum MadeBy: Sendable { case configAtStart, importConfig, api, sql }
+
+    static func madeBy(_ model: Model) -> MadeBy {
+        switch model.id {
+        case "t1-gpt-4o", "shared-a": .configAtStart
+        case "t1-unique": .importConfig
+        case "t3-gpt-4o", "t3-unique": .sql
+        default: .api
+        }
+    }
+
+    static func litellmModel(_ model: Model) -> String { model.name == "gpt-4o" ? "openai/gpt-4o" : "openai/gpt-4o-mini" }
+
+    /// The fixture models made by `path`, as a LiteLLM config file and parsed as one.
+    static func configModels(_ path: MadeBy) throws -> [LiteLLMConfig.Model] {
+        var yaml = "model_list:\n"
+        for model in models where madeBy(model) == path {
+            yaml += """
+                  - model_name: \(model.name)
+                    litellm_params: {model: \(litellmModel(model)), tpm: \(model.tpm)}
+                    model_info: {id: \(model.id)\(model.team.map { ", team_id: \($0)" } ?? "")}
+
+                """
+        }
+        return try LiteLLMConfig.parse(yaml, file: "matrix-\(path).yaml").models
     }
 
     static func rows(_ catalog: TestCatalog, _ query: PostgresQuery) async throws -> [String: String] {
@@ -716,22 +742,36 @@ struct IsolationMatrixTests {
     /// Teams t1–t3, two models per tenant and two shared ones, and the keys of every caller, all
     /// through the API with the master key (only the expiry is set with SQL).
     static func setUp(client: any TestClientProtocol, catalog: TestCatalog, store: SnapshotStore?) async throws -> World {
-        for tenant in tenants {
-            let created = try await client.json("/team/new", method: .post, body: json(["team_id": tenant, "team_alias": "Tenant \(tenant)"]))
-            #expect(created.status == .ok, "team \(tenant): \(created.text)")
-        }
+        // t1-unique by import-config's loader; t2's and shared-b through the API; t3's with plain
+        // SQL; t1-gpt-4o and shared-a were loaded from the config at start.
+        _ = try await ConfigModelLoader(pool: catalog.pool, secretKey: TestCatalog.secretKey)
+            .load(try configModels(.importConfig), file: "matrix-import.yaml")
         for model in models {
-            var info: [String: Any] = ["id": model.id]
-            if let team = model.team { info["team_id"] = team }
-            let body = json([
-                "model_name": model.name,
-                "litellm_params": ["model": model.name == "gpt-4o" ? "openai/gpt-4o" : "openai/gpt-4o-mini", "tpm": model.tpm],
-                "model_info": info,
-            ])
-            let created = try await client.json("/model/new", method: .post, body: body)
-            #expect(created.status == .ok, "model \(model.id): \(created.text)")
-            #expect(((created.body as? [String: Any])?["model_info"] as? [String: Any])?["team_id"] as? String == model.team)
+            switch madeBy(model) {
+            case .configAtStart, .importConfig:
+                continue
+            case .sql:
+                let params = JSONWriter.string(["model": .string(litellmModel(model)), "tpm": .int(model.tpm)])
+                try await catalog.pool.query("""
+                    INSERT INTO models (id, tenant_id, model_name, litellm_params, model_info)
+                    VALUES (\(model.id), \(model.team), \(model.name), \(PostgresJSONB(params)), '{}')
+                    """)
+            case .api:
+                var info: [String: Any] = ["id": model.id]
+                if let team = model.team { info["team_id"] = team }
+                let body = json([
+                    "model_name": model.name,
+                    "litellm_params": ["model": litellmModel(model), "tpm": model.tpm],
+                    "model_info": info,
+                ])
+                let created = try await client.json("/model/new", method: .post, body: body)
+                #expect(created.status == .ok, "model \(model.id): \(created.text)")
+                #expect(((created.body as? [String: Any])?["model_info"] as? [String: Any])?["team_id"] as? String == model.team)
+            }
         }
+        try await store?.catchUp()
+        let sources = try await rows(catalog, "SELECT id, source AS row FROM models")
+        #expect(Set(sources.values) == ["config", "api", "sql"], "every path made a fixture model: \(sources)")
 
         func generate(_ request: [String: Any]) async throws -> (key: String, token: String) {
             let response = try await client.json("/key/generate", method: .post, body: json(request))

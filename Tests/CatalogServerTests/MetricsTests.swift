@@ -211,6 +211,6 @@ struct MetricsTests {
             // Nothing secret: no key, no api_key.
             #expect(!text.contains(TestCatalog.masterKey))
         }
-        await replica.pool.close()
+        await replica.close()
     }
 }

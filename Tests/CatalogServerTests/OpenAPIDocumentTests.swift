@@ -2,7 +2,7 @@ import CatalogServer
 import Foundation
 import Hummingbird
 import HummingbirdTesting
-import Postgres
+import Logging
 import Testing
 
 /// The OpenAPI description: a valid OpenAPI 3.1 document (checked by openapi-spec-validator), the
@@ -66,8 +66,8 @@ struct OpenAPIDocumentTests {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let served = directory.path + "/openapi.json"
-        try await Self.withRouter { router in
-            try await Application(router: router).test(.router) { client in
+        try await Self.withApplication { built in
+            try await built.application.test(.router) { client in
                 try await client.execute(uri: "/openapi.json", method: .get, headers: [:]) { response in
                     #expect(response.status == .ok)
                     #expect(response.headers[.contentType] == "application/json")
@@ -96,12 +96,15 @@ struct OpenAPIDocumentTests {
 
     @Test("every route of the router is an operation of the document, and every operation a route")
     func routesMatchOperations() async throws {
-        try await Self.withRouter { router in
-            let routes = Set(router.routes.map { Self.operation(method: $0.method.rawValue, path: $0.path.description) })
+        try await Self.withApplication { built in
+            let routes = Set(built.routes.map { route in
+                let parts = route.split(separator: " ", maxSplits: 1).map(String.init)
+                return Self.operation(method: parts[0], path: parts.count > 1 ? parts[1] : "")
+            })
             #expect(routes.count >= 25, "the router lists only \(routes.count) routes: \(routes.sorted())")
 
             let box = DocumentBox()
-            try await Application(router: router).test(.router) { client in
+            try await built.application.test(.router) { client in
                 try await client.execute(uri: "/openapi.json", method: .get, headers: [:]) { response in
                     #expect(response.status == .ok)
                     box.set(try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any])
@@ -132,16 +135,18 @@ struct OpenAPIDocumentTests {
         return "\(method) \(segments.joined(separator: "/"))"
     }
 
-    /// The application's router over a pool that never connects: these tests reach no route that
-    /// needs the database.
-    static func withRouter(_ body: (Router<CatalogRequestContext>) async throws -> Void) async throws {
-        let pool = PostgresConnectionPool(configuration: .init(conninfo: "dbname=never_connected", maxConnections: 1))
-        let options = ServerOptions(host: "127.0.0.1", port: 0, auth: AuthConfiguration(masterKey: "sk-unused"))
+    /// The application over a database that is never reached: these tests call no route that
+    /// needs it, and the composition root is told not to prepare it.
+    static func withApplication(_ body: (CatalogApplication) async throws -> Void) async throws {
+        let configuration = CatalogConfiguration(
+            database: .init(conninfo: "dbname=never_connected", maxConnections: 1), host: "127.0.0.1", port: 0,
+            auth: AuthConfiguration(masterKey: "sk-unused"), prepareDatabase: false, replica: nil)
+        let built = try await buildApplication(configuration: configuration, logger: Logger(label: "test"))
         do {
-            try await body(buildRouter(options: options, pool: pool))
-            await pool.close()
+            try await body(built)
+            await built.database.close()
         } catch {
-            await pool.close()
+            await built.database.close()
             throw error
         }
     }

@@ -9,29 +9,26 @@ import Postgres
 import Testing
 import TestSupport
 
-/// One replica of the service: its own pool, snapshot and listener, as a separate process has.
+/// One replica of the service, built by the composition root as `serve` builds it: its own
+/// pool, snapshot and listener, as a separate process has.
 struct Replica {
-    let pool: PostgresConnectionPool
-    let cache: ReplicaCache
-    let app: Application<RouterResponder<CatalogRequestContext>>
+    let built: CatalogApplication
+
+    var cache: ReplicaCache { built.cache! }
+    var app: Application<RouterResponder<CatalogRequestContext>> { built.application }
 
     static func start(conninfo: String, name: String, listenerDownLimit: Duration = .seconds(30),
                       metrics: CatalogMetrics = CatalogMetrics()) async throws -> Replica {
-        let named = conninfo + " application_name=\(name)"
-        let pool = PostgresConnectionPool(configuration: .init(conninfo: named, maxConnections: 4, acquireTimeout: .seconds(5)))
-        let feed = ChangeFeed(pool: pool)
-        let logger = Logger(label: name)
-        let store = try await SnapshotStore.load(feed: feed, logger: logger)
-        let listener = ChangeListenerService(conninfo: named, store: store, feed: feed, logger: logger,
-                                             pollInterval: .milliseconds(500), maxBackoff: .milliseconds(500),
-                                             metrics: metrics)
-        let cache = ReplicaCache(store: store, listener: listener, listenerDownLimit: listenerDownLimit)
-        let options = ServerOptions(host: "127.0.0.1", port: 0, auth: AuthConfiguration(masterKey: TestCatalog.masterKey),
-                                    secretKey: TestCatalog.secretKey, metrics: metrics)
-        let router = buildRouter(options: options, pool: pool, cache: cache)
-        let app = Application(router: router, services: [listener], logger: logger)
-        return Replica(pool: pool, cache: cache, app: app)
+        let configuration = CatalogConfiguration(
+            database: .init(conninfo: conninfo + " application_name=\(name)", maxConnections: 4, acquireTimeout: .seconds(5),
+                            secretKey: TestCatalog.secretKey),
+            host: "127.0.0.1", port: 0, auth: AuthConfiguration(masterKey: TestCatalog.masterKey), metrics: metrics,
+            replica: ReplicaOptions(listenerDownLimit: listenerDownLimit, pollInterval: .milliseconds(500), maxBackoff: .milliseconds(500)))
+        return Replica(built: try await buildApplication(configuration: configuration, logger: Logger(label: name)))
     }
+
+    /// Closes the pool (the application closes it too when it stops; closing twice is harmless).
+    func close() async { await built.database.close() }
 }
 
 /// Polls `condition` until it holds or `timeout` passes; records an issue on timeout.
@@ -91,8 +88,8 @@ struct ReplicaTests {
                 }
             }
         }
-        await a.pool.close()
-        await b.pool.close()
+        await a.close()
+        await b.close()
         await catalog.close()
     }
 
@@ -120,8 +117,8 @@ struct ReplicaTests {
                 #expect((0..<100).allSatisfy { ids.contains("burst-\($0)") })
             }
         }
-        await a.pool.close()
-        await b.pool.close()
+        await a.close()
+        await b.close()
         await catalog.close()
     }
 
@@ -171,8 +168,8 @@ struct ReplicaTests {
                     #expect(try await clientB.modelIDs().contains("while-down") == false)
                 }
             }
-            await a.pool.close()
-            await b.pool.close()
+            await a.close()
+            await b.close()
         } catch {
             try? await embedded.stop()
             throw error

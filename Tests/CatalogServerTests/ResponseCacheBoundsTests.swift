@@ -6,6 +6,10 @@ import Testing
 
 @Suite("Response cache bounds")
 struct ResponseCacheBoundsTests {
+    static func key(_ path: String) -> ResponseCache.Key {
+        ResponseCache.Key(scope: .everything, path: "/" + path, query: "")
+    }
+
     static func request(_ path: String) -> Request {
         Request(head: .init(method: .get, scheme: "http", authority: "localhost", path: path), body: .init(buffer: ByteBuffer()))
     }
@@ -18,7 +22,7 @@ struct ResponseCacheBoundsTests {
         let cache = ResponseCache(maxEntries: 100, maxBytes: 1000)
         var built = 0
         func get(_ key: String, _ size: Int) async throws -> Int {
-            let response = try await cache.response(key: key, version: 1, request: Self.request("/" + key)) {
+            let response = try await cache.response(key: Self.key(key), version: 1, request: Self.request("/" + key)) {
                 built += 1
                 return Self.body(size)
             }
@@ -42,10 +46,10 @@ struct ResponseCacheBoundsTests {
     func entries() async throws {
         let cache = ResponseCache(maxEntries: 3, maxBytes: 1 << 20)
         for key in ["a", "b", "c"] {
-            _ = try await cache.response(key: key, version: 1, request: Self.request("/" + key)) { Self.body(10) }
+            _ = try await cache.response(key: Self.key(key), version: 1, request: Self.request("/" + key)) { Self.body(10) }
         }
         #expect(cache.usage.entries == 3)
-        _ = try await cache.response(key: "d", version: 1, request: Self.request("/d")) { Self.body(10) }
+        _ = try await cache.response(key: Self.key("d"), version: 1, request: Self.request("/d")) { Self.body(10) }
         #expect(cache.usage == (1, 10))
     }
 }

@@ -37,7 +37,7 @@ struct ResponseCacheTests {
             #expect(after.0 == .ok)
             #expect(after.1 != etag)
         }
-        await replica.pool.close()
+        await replica.close()
         await catalog.close()
     }
 }

@@ -97,9 +97,7 @@ struct SecretsAtRestTests {
     @Test("without a secret key a literal secret is refused with a 4xx; os.environ references are stored as written")
     func refusedWithoutKey() async throws {
         let catalog = try await TestCatalog.make()
-        let options = ServerOptions(host: "127.0.0.1", port: 0, auth: AuthConfiguration(masterKey: TestCatalog.masterKey), secretKey: nil)
-        let app = buildApplication(options: options, pool: catalog.pool, logger: Logger(label: "test"))
-        try await app.test(.router) { client in
+        try await catalog.withApplication(catalog.configuration(secretKey: nil)) { _, client in
             let refused = try await client.json("/model/new", method: .post, body: Self.modelWithSecrets)
             #expect(refused.status == .badRequest)
             #expect(refused.text.contains("CATALOG_SECRET_KEY"))

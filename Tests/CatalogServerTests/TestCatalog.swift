@@ -33,11 +33,27 @@ struct TestCatalog {
         return TestCatalog(conninfo: conninfo, pool: pool)
     }
 
+    /// The configuration of an application over this catalog: the master key, the test secret
+    /// key, reads from the database (`replica` nil) unless a test asks for a replica cache.
+    func configuration(replica: ReplicaOptions? = nil, secretKey: SecretKey? = TestCatalog.secretKey,
+                       metrics: CatalogMetrics = CatalogMetrics(), applicationName: String? = nil) -> CatalogConfiguration {
+        CatalogConfiguration(
+            database: .init(conninfo: conninfo + (applicationName.map { " application_name=\($0)" } ?? ""),
+                            maxConnections: 4, acquireTimeout: .seconds(5), secretKey: secretKey),
+            host: "127.0.0.1", port: 0, auth: AuthConfiguration(masterKey: Self.masterKey), metrics: metrics, replica: replica)
+    }
+
+    /// Runs `body` against the application built by the composition root from `configuration`.
+    func withApplication(
+        _ configuration: CatalogConfiguration? = nil, logger: Logger = Logger(label: "test"),
+        _ body: @escaping @Sendable (CatalogApplication, any TestClientProtocol) async throws -> Void
+    ) async throws {
+        let built = try await buildApplication(configuration: configuration ?? self.configuration(), logger: logger)
+        try await built.application.test(.router) { client in try await body(built, client) }
+    }
+
     func withClient(_ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
-        let options = ServerOptions(host: "127.0.0.1", port: 0, auth: AuthConfiguration(masterKey: Self.masterKey),
-                                    secretKey: Self.secretKey)
-        let app = buildApplication(options: options, pool: pool, logger: Logger(label: "test"))
-        try await app.test(.router, body)
+        try await withApplication { _, client in try await body(client) }
     }
 
     func close() async { await pool.close() }

@@ -1,0 +1,134 @@
+import Catalog
+import Logging
+import Postgres
+
+/// The catalog's database as the layers above see it: one connection pool, the repositories over
+/// it, the change feed and its notifications. Owns every statement, the sealing of secrets and
+/// the mapping of database failures (`StoreErrors`); nothing above it imports the driver.
+public final class CatalogDatabase: Sendable {
+    /// How to reach the database.
+    public struct Configuration: Sendable {
+        /// A libpq conninfo string or a `postgres://` URL.
+        public var conninfo: String
+        /// Most connections the pool opens (the change listener holds one more of its own).
+        public var maxConnections: Int
+        /// How long a request waits for a free connection before it fails with 503.
+        public var acquireTimeout: Duration
+        /// Seals literal secrets at rest; without one they are refused.
+        public var secretKey: SecretKey?
+
+        public init(conninfo: String, maxConnections: Int = 10, acquireTimeout: Duration = .seconds(10), secretKey: SecretKey? = nil) {
+            self.conninfo = conninfo
+            self.maxConnections = maxConnections
+            self.acquireTimeout = acquireTimeout
+            self.secretKey = secretKey
+        }
+    }
+
+    public let configuration: Configuration
+    public let models: ModelRepository
+    public let costs: CostMapRepository
+    public let keys: KeyRepository
+    public let tenants: TenantRepository
+    public let history: HistoryRepository
+    public let feed: ChangeFeed
+    private let pool: PostgresConnectionPool
+
+    public init(configuration: Configuration) {
+        self.configuration = configuration
+        pool = PostgresConnectionPool(configuration: .init(
+            conninfo: configuration.conninfo, maxConnections: configuration.maxConnections,
+            acquireTimeout: configuration.acquireTimeout))
+        models = ModelRepository(pool: pool, secretKey: configuration.secretKey)
+        costs = CostMapRepository(pool: pool)
+        keys = KeyRepository(pool: pool)
+        tenants = TenantRepository(pool: pool)
+        history = HistoryRepository(pool: pool)
+        feed = ChangeFeed(pool: pool)
+    }
+
+    /// Migrates the schema and, in a new database, loads the bundled cost map: whichever process
+    /// meets a database first leaves it as `serve` would. True when it seeded the cost map.
+    @discardableResult
+    public func prepare(logger: Logger) async throws -> Bool {
+        try await MigrationRunner(migrations: Migration.bundled(), logger: logger).run(on: pool)
+        return try await costs.seedIfEmpty()
+    }
+
+    /// Loads a config file's models (at start, or `import-config`), by `ConfigModelLoader`'s rule.
+    public func loadConfig(_ models: [LiteLLMConfig.Model], file: String) async throws -> ConfigModelLoader.Outcome {
+        try await ConfigModelLoader(pool: pool, secretKey: configuration.secretKey).load(models, file: file)
+    }
+
+    /// The newest applied schema migration; nil when the database does not answer (readiness).
+    public func schemaVersion() async -> String? {
+        try? await StorePool(pool).withConnection { connection in
+            try connection.query("SELECT max(version) AS version FROM schema_migrations").first?.decode(String?.self, "version")
+        } ?? nil
+    }
+
+    /// The pool's state right now, for metrics.
+    public func poolStatistics() async -> PoolStatistics {
+        let statistics = await pool.statistics
+        return PoolStatistics(inUse: statistics.inUse, waiting: statistics.waiting,
+                              maxConnections: statistics.maxConnections, replacedConnections: statistics.replacedConnections)
+    }
+
+    /// LISTENs for the change log's notifications on a dedicated connection. Returns once the
+    /// server confirmed the LISTEN, so nothing committed after this returns can be missed.
+    public func listen() async throws -> ChangeNotifications {
+        do {
+            return ChangeNotifications(try await PostgresListener.listen(conninfo: configuration.conninfo, channel: ChangeFeed.channel))
+        } catch {
+            throw StoreErrors.domainError(error)
+        }
+    }
+
+    /// Closes every connection; waiting callers fail.
+    public func close() async {
+        await pool.close()
+    }
+}
+
+/// What the connection pool is doing, for metrics.
+public struct PoolStatistics: Sendable {
+    public var inUse: Int
+    public var waiting: Int
+    public var maxConnections: Int
+    public var replacedConnections: Int
+}
+
+/// The change log's notifications on one dedicated connection: each is the seq of a new entry.
+/// The sequence ends with an error when the connection is lost (reconnect and catch up: what was
+/// sent while away is gone), and when `stop()` is called.
+public struct ChangeNotifications: AsyncSequence, Sendable {
+    public typealias Element = Int64?
+
+    private let listener: PostgresListener
+
+    init(_ listener: PostgresListener) {
+        self.listener = listener
+    }
+
+    /// The server process holding the LISTEN (for the log, and for tests that terminate it).
+    public var backendPID: Int32 { listener.backendPID }
+
+    public func stop() { listener.stop() }
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        var base: AsyncThrowingStream<PostgresNotification, Error>.AsyncIterator
+
+        public mutating func next() async throws -> Int64?? {
+            do {
+                guard let notification = try await base.next() else { return nil }
+                return .some(Int64(notification.payload))
+            } catch {
+                throw StoreErrors.domainError(error)
+            }
+        }
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(base: listener.notifications.makeAsyncIterator())
+    }
+}
