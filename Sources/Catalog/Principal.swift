@@ -27,6 +27,4 @@ public struct Principal: Sendable, Hashable {
 
     /// The master key (and every caller when auth is explicitly turned off).
     public static let master = Principal(role: .admin, actor: "master")
-
-    public var isAdmin: Bool { role == .admin }
 }

@@ -34,11 +34,22 @@ public final class CatalogDatabase: Sendable {
     public let feed: ChangeFeed
     private let pool: PostgresConnectionPool
 
+    /// What `pg_stat_activity` shows for the catalog's connections, unless the conninfo names one.
+    public static let applicationName = "model-catalog"
+
+    /// The embedded PostgreSQL as ModelCatalog lays it out in a data directory: the database
+    /// `model_catalog`, settings in `model-catalog.conf`, server programs found through
+    /// `MODEL_CATALOG_PG_BINDIR` (else pg_config, else Debian's directories).
+    public static func embedded(directory: String, unsafeFastWrites: Bool = false) -> EmbeddedPostgres.Configuration {
+        .init(directory: directory, database: "model_catalog", unsafeFastWrites: unsafeFastWrites,
+              settingsFile: "model-catalog.conf", binDirectoryVariable: "MODEL_CATALOG_PG_BINDIR")
+    }
+
     public init(configuration: Configuration) {
         self.configuration = configuration
         pool = PostgresConnectionPool(configuration: .init(
             conninfo: configuration.conninfo, maxConnections: configuration.maxConnections,
-            acquireTimeout: configuration.acquireTimeout))
+            acquireTimeout: configuration.acquireTimeout, applicationName: Self.applicationName))
         models = ModelRepository(pool: pool, secretKey: configuration.secretKey)
         costs = CostMapRepository(pool: pool)
         keys = KeyRepository(pool: pool)
@@ -78,7 +89,8 @@ public final class CatalogDatabase: Sendable {
     /// server confirmed the LISTEN, so nothing committed after this returns can be missed.
     public func listen() async throws -> ChangeNotifications {
         do {
-            return ChangeNotifications(try await PostgresListener.listen(conninfo: configuration.conninfo, channel: ChangeFeed.channel))
+            return ChangeNotifications(try await PostgresListener.listen(
+                conninfo: configuration.conninfo, channel: ChangeFeed.channel, applicationName: Self.applicationName))
         } catch {
             throw StoreErrors.domainError(error)
         }

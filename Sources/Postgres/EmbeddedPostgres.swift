@@ -2,8 +2,9 @@ import Foundation
 import Logging
 import NIOPosix
 
-/// A PostgreSQL server of our own, kept in a data directory, so that ModelCatalog (and its tests)
-/// run without an existing database.
+/// A PostgreSQL server of our own, kept in a data directory, so that a program (and its tests)
+/// runs without an existing database. Product names (the database, the settings file, the
+/// environment variable that points at the server programs) come from the configuration.
 ///
 /// Layout of the data directory: `postgres/` holds the cluster (created by `initdb` on first use)
 /// and, inside it, the server's Unix socket. The server listens on no TCP port unless
@@ -23,11 +24,19 @@ public final class EmbeddedPostgres: Sendable {
         public var unsafeFastWrites: Bool
         /// `max_connections` of the server.
         public var maxConnections: Int
+        /// The file of our settings inside the cluster, included by `postgresql.conf` (fixed when
+        /// the cluster is made: keep it the same for an existing data directory).
+        public var settingsFile: String
+        /// An environment variable that may name the directory of `initdb` and `pg_ctl`.
+        public var binDirectoryVariable: String?
 
-        public init(directory: String, database: String = "model_catalog", tcpPort: Int? = nil,
-                    unsafeFastWrites: Bool = false, maxConnections: Int = 100) {
+        public init(directory: String, database: String = "postgres", tcpPort: Int? = nil,
+                    unsafeFastWrites: Bool = false, maxConnections: Int = 100,
+                    settingsFile: String = "embedded-postgres.conf", binDirectoryVariable: String? = nil) {
             self.directory = directory
             self.database = database
+            self.settingsFile = settingsFile
+            self.binDirectoryVariable = binDirectoryVariable
             self.tcpPort = tcpPort
             self.unsafeFastWrites = unsafeFastWrites
             self.maxConnections = maxConnections
@@ -83,7 +92,7 @@ public final class EmbeddedPostgres: Sendable {
     // MARK: - Blocking steps
 
     private func startBlocking() throws {
-        let binaries = try PostgresBinaries.locate()
+        let binaries = try PostgresBinaries.locate(variable: configuration.binDirectoryVariable)
         let runAs = try Self.serverUser()
         let root = URL(fileURLWithPath: clusterDirectory).deletingLastPathComponent().path
         let socketPath = "\(clusterDirectory)/.s.PGSQL.\(socketPort)"
@@ -157,7 +166,7 @@ public final class EmbeddedPostgres: Sendable {
         let conf = building + "/postgresql.conf"
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: conf))
         try handle.seekToEnd()
-        try handle.write(contentsOf: Data("\ninclude_if_exists = 'model-catalog.conf'\n".utf8))
+        try handle.write(contentsOf: Data("\ninclude_if_exists = '\(configuration.settingsFile)'\n".utf8))
         try handle.close()
         guard rename(building, clusterDirectory) == 0 else {
             throw PostgresError(.embeddedServer, message: "could not rename \(building) to \(clusterDirectory) (errno \(errno))")
@@ -166,7 +175,7 @@ public final class EmbeddedPostgres: Sendable {
 
     private func writeSettings(runAs: String?) throws {
         var lines = [
-            "# Written by ModelCatalog at every start of the embedded server.",
+            "# Written at every start of the embedded server.",
             "listen_addresses = '\(configuration.tcpPort == nil ? "" : "127.0.0.1")'",
             "port = \(socketPort)",
             "unix_socket_directories = '\(clusterDirectory.replacingOccurrences(of: "'", with: "''"))'",
@@ -176,7 +185,7 @@ public final class EmbeddedPostgres: Sendable {
         if configuration.unsafeFastWrites {
             lines += ["fsync = off", "synchronous_commit = off", "full_page_writes = off"]
         }
-        let path = clusterDirectory + "/model-catalog.conf"
+        let path = clusterDirectory + "/" + configuration.settingsFile
         try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: false, encoding: .utf8)
         if let runAs { try Self.giveOwnership(of: path, to: runAs) }
     }
@@ -184,7 +193,7 @@ public final class EmbeddedPostgres: Sendable {
     /// Stops the server from the calling thread (for `atexit` handlers and other synchronous code).
     public func stopBlocking() throws {
         guard FileManager.default.fileExists(atPath: clusterDirectory + "/postmaster.pid") else { return }
-        let binaries = try PostgresBinaries.locate()
+        let binaries = try PostgresBinaries.locate(variable: configuration.binDirectoryVariable)
         let outcome = try Subprocess.run(
             binaries.pgCtl, ["stop", "-D", clusterDirectory, "-m", "fast", "-w", "-t", "60", "-s"], runAs: try Self.serverUser())
         guard outcome.status == 0 else {
@@ -218,11 +227,11 @@ struct PostgresBinaries {
     var initdb: String
     var pgCtl: String
 
-    /// Looks in `$MODEL_CATALOG_PG_BINDIR`, then `pg_config --bindir`, then Debian's
+    /// Looks in the directory `variable` names, then `pg_config --bindir`, then Debian's
     /// `/usr/lib/postgresql/<version>/bin` (newest first).
-    static func locate() throws -> PostgresBinaries {
+    static func locate(variable: String?) throws -> PostgresBinaries {
         var candidates: [String] = []
-        if let configured = ProcessInfo.processInfo.environment["MODEL_CATALOG_PG_BINDIR"] { candidates.append(configured) }
+        if let variable, let configured = ProcessInfo.processInfo.environment[variable] { candidates.append(configured) }
         for pgConfig in ["/usr/bin/pg_config", "/usr/local/bin/pg_config"] where FileManager.default.isExecutableFile(atPath: pgConfig) {
             if let outcome = try? Subprocess.run(pgConfig, ["--bindir"], runAs: nil), outcome.status == 0 {
                 candidates.append(outcome.output.trimmingCharacters(in: .whitespacesAndNewlines))
@@ -241,7 +250,7 @@ struct PostgresBinaries {
         throw PostgresError(
             .embeddedServer,
             message: "PostgreSQL server programs (initdb, pg_ctl) were not found: install them with "
-                + "`apt-get install -y postgresql` (Debian/Ubuntu), set MODEL_CATALOG_PG_BINDIR to their directory, "
+                + "`apt-get install -y postgresql` (Debian/Ubuntu)\(variable.map { ", set \($0) to their directory" } ?? ""), "
                 + "or give --database-url to use an existing server")
     }
 }

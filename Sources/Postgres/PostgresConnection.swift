@@ -11,12 +11,18 @@ public final class PostgresConnection: @unchecked Sendable {
     private var handle: OpaquePointer?
 
     /// Opens a connection from a conninfo string (`host=… dbname=…`) or a `postgres://` URL.
-    /// The handle is finished on failure too, as libpq asks.
-    public init(conninfo: String) throws {
+    /// `applicationName` is what `pg_stat_activity` shows unless the conninfo names one. The
+    /// handle is finished on failure too, as libpq asks.
+    public init(conninfo: String, applicationName: String? = nil) throws {
         // connect_timeout comes first so that a value in the caller's conninfo or URL wins over it
         // (libpq keeps the last value of a repeated keyword; dbname expands in place).
-        let keywords = ["connect_timeout", "fallback_application_name", "dbname"]
-        let values = ["10", "model-catalog", conninfo]
+        var keywords = ["connect_timeout"], values = ["10"]
+        if let applicationName {
+            keywords.append("fallback_application_name")
+            values.append(applicationName)
+        }
+        keywords.append("dbname")
+        values.append(conninfo)
         let opened = keywords.withCStrings { keywordPointers in
             values.withCStrings { valuePointers in PQconnectdbParams(keywordPointers, valuePointers, 1) }
         }

@@ -16,8 +16,13 @@ public actor PostgresConnectionPool {
         /// How long a caller waits for a free connection before failing.
         public var acquireTimeout: Duration
 
-        public init(conninfo: String, maxConnections: Int = 10, acquireTimeout: Duration = .seconds(10)) {
+        /// What `pg_stat_activity` shows for these connections unless the conninfo names one.
+        public var applicationName: String?
+
+        public init(conninfo: String, maxConnections: Int = 10, acquireTimeout: Duration = .seconds(10),
+                    applicationName: String? = nil) {
             self.conninfo = conninfo
+            self.applicationName = applicationName
             self.maxConnections = max(1, maxConnections)
             self.acquireTimeout = acquireTimeout
         }
@@ -73,6 +78,7 @@ public actor PostgresConnectionPool {
     public func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> T {
         let slot = try await lease()
         let conninfo = configuration.conninfo
+        let applicationName = configuration.applicationName
         let outcome: Result<(T, replaced: Bool), Error>
         do {
             let value = try await threadPool.runIfActive { () throws -> (T, replaced: Bool) in
@@ -82,7 +88,7 @@ public actor PostgresConnectionPool {
                     slot.connection = nil
                     replaced = true
                 }
-                let connection = try slot.connection ?? PostgresConnection(conninfo: conninfo)
+                let connection = try slot.connection ?? PostgresConnection(conninfo: conninfo, applicationName: applicationName)
                 slot.connection = connection
                 do {
                     return (try body(connection), replaced)

@@ -32,14 +32,14 @@ public final class PostgresListener: Sendable {
 
     /// Connects, runs `LISTEN` (the channel name quoted by libpq) and returns once the server has
     /// confirmed it, so that nothing sent after this returns can be missed.
-    public static func listen(conninfo: String, channel: String) async throws -> PostgresListener {
+    public static func listen(conninfo: String, channel: String, applicationName: String? = nil) async throws -> PostgresListener {
         let wake = try WakePipe()
         let (stream, continuation) = AsyncThrowingStream<PostgresNotification, Error>.makeStream()
         // The consumer stopped (cancelled or done): wake the thread so that it closes the connection.
         continuation.onTermination = { _ in wake.wake() }
         let pid = try await withCheckedThrowingContinuation { (ready: CheckedContinuation<Int32, Error>) in
             let thread = Thread {
-                run(conninfo: conninfo, channel: channel, wake: wake, ready: ready, continuation: continuation)
+                run(conninfo: conninfo, applicationName: applicationName, channel: channel, wake: wake, ready: ready, continuation: continuation)
             }
             thread.name = "postgres-listener"
             thread.start()
@@ -54,13 +54,13 @@ public final class PostgresListener: Sendable {
 
     /// The listener thread: connect, LISTEN, then poll until woken or disconnected.
     private static func run(
-        conninfo: String, channel: String, wake: WakePipe,
+        conninfo: String, applicationName: String?, channel: String, wake: WakePipe,
         ready: CheckedContinuation<Int32, Error>,
         continuation: AsyncThrowingStream<PostgresNotification, Error>.Continuation
     ) {
         let connection: PostgresConnection
         do {
-            connection = try PostgresConnection(conninfo: conninfo)
+            connection = try PostgresConnection(conninfo: conninfo, applicationName: applicationName)
             try connection.query("LISTEN \(identifier: channel)")
         } catch {
             continuation.finish(throwing: error)

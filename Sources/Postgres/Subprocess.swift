@@ -19,7 +19,7 @@ struct Subprocess {
         let command = user.map { ["/usr/sbin/runuser", "-u", $0, "--", executable] } ?? [executable]
         let argv = ["/usr/bin/env", "-C", "/"] + command + arguments
         let outputPath = FileManager.default.temporaryDirectory
-            .appendingPathComponent("model-catalog-\(UUID().uuidString).out").path
+            .appendingPathComponent("postgres-subprocess-\(UUID().uuidString).out").path
         let outputFD = open(outputPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard outputFD >= 0 else {
             throw PostgresError(.embeddedServer, message: "could not create \(outputPath) (errno \(errno))")

@@ -44,8 +44,7 @@ struct OpenedDatabase {
         if let url = options.resolvedURL(config: configURL) {
             return OpenedDatabase(conninfo: url, embedded: nil)
         }
-        let embedded = EmbeddedPostgres(
-            configuration: .init(directory: options.dataDir), logger: logger)
+        let embedded = EmbeddedPostgres(configuration: CatalogDatabase.embedded(directory: options.dataDir), logger: logger)
         try await embedded.start()
         return OpenedDatabase(conninfo: embedded.conninfo(), embedded: embedded)
     }
@@ -81,7 +80,8 @@ struct OpenedDatabase {
 
     func makePool(_ options: DatabaseOptions) -> PostgresConnectionPool {
         PostgresConnectionPool(configuration: .init(
-            conninfo: conninfo, maxConnections: options.poolSize, acquireTimeout: .seconds(options.poolTimeout)))
+            conninfo: conninfo, maxConnections: options.poolSize, acquireTimeout: .seconds(options.poolTimeout),
+            applicationName: CatalogDatabase.applicationName))
     }
 
     /// Stops the embedded server, if we started one; logs rather than throws, as this runs on the way out.

@@ -75,26 +75,14 @@ struct TeamModelPathsTests {
                 """)
             try await built.cache?.store.catchUp()
 
-            var keys: [String: String] = [:]
-            for (name, body) in [("t1", #"{"team_id":"t1"}"#), ("t2", #"{"team_id":"t2"}"#),
-                                 ("t1-admin", #"{"team_id":"t1","role":"tenant_admin"}"#),
-                                 ("t2-admin", #"{"team_id":"t2","role":"tenant_admin"}"#)] {
-                let generated = try await client.json("/key/generate", method: .post, body: body)
-                keys[name] = (generated.body as? [String: Any])?["key"] as? String
-            }
+            let keys = try await Self.keys(client)
             try await built.cache?.store.catchUp()
             try await Self.checkIsolation(client, keys: keys, label: path.rawValue)
         }
 
         // After a restart with the same config file: still the team's, still isolated.
         try await catalog.withApplication(configuration) { built, client in
-            var keys: [String: String] = [:]
-            for (name, body) in [("t1", #"{"team_id":"t1"}"#), ("t2", #"{"team_id":"t2"}"#),
-                                 ("t1-admin", #"{"team_id":"t1","role":"tenant_admin"}"#),
-                                 ("t2-admin", #"{"team_id":"t2","role":"tenant_admin"}"#)] {
-                let generated = try await client.json("/key/generate", method: .post, body: body)
-                keys[name] = (generated.body as? [String: Any])?["key"] as? String
-            }
+            let keys = try await Self.keys(client)
             try await built.cache?.store.catchUp()
             try await Self.checkIsolation(client, keys: keys, label: "\(path.rawValue) after restart")
         }
@@ -103,6 +91,18 @@ struct TeamModelPathsTests {
         #expect(rows == ["api-t1=t1/api", "cfg-t1=t1/config", "imp-t1=t1/config", "shared-cfg-t1=-/config",
                          "shared-imp-t1=-/config", "sql-t1=t1/sql"])
         await catalog.close()
+    }
+
+    /// A member key and a tenant_admin key of t1 and of t2, by name ("t1", "t1-admin", …).
+    static func keys(_ client: any TestClientProtocol) async throws -> [String: String] {
+        var keys: [String: String] = [:]
+        for team in ["t1", "t2"] {
+            for (suffix, role) in [("", "tenant_member"), ("-admin", "tenant_admin")] {
+                let generated = try await client.json("/key/generate", method: .post, body: #"{"team_id":"\#(team)","role":"\#(role)"}"#)
+                keys[team + suffix] = (generated.body as? [String: Any])?["key"] as? String
+            }
+        }
+        return keys
     }
 
     /// Every read endpoint, for a t1 key and a t2 key (and their tenant admins for history).

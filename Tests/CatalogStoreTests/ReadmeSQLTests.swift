@@ -23,7 +23,7 @@ struct ReadmeSQLTests {
         let workDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("mc-readme-\(UUID().uuidString.prefix(8))").path
         defer { try? FileManager.default.removeItem(atPath: workDirectory) }
         // The same layout and database as `model-catalog serve` run from workDirectory.
-        let embedded = EmbeddedPostgres(configuration: .init(directory: workDirectory + "/.model-catalog", unsafeFastWrites: true))
+        let embedded = EmbeddedPostgres(configuration: CatalogDatabase.embedded(directory: workDirectory + "/.model-catalog", unsafeFastWrites: true))
         try await embedded.start()
         do {
             let pool = PostgresConnectionPool(configuration: .init(conninfo: embedded.conninfo()))

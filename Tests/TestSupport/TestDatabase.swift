@@ -38,7 +38,8 @@ public enum TestDatabase {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("model-catalog-tests-\(UUID().uuidString.prefix(8))").path
         let embedded = EmbeddedPostgres(configuration: .init(
-            directory: directory, database: "postgres", unsafeFastWrites: true, maxConnections: 400))
+            directory: directory, database: "postgres", unsafeFastWrites: true, maxConnections: 400,
+            binDirectoryVariable: "MODEL_CATALOG_PG_BINDIR"))
         try await embedded.start()
         ExitCleanup.register(embedded: embedded, directory: directory)
         return Server(adminConninfo: embedded.conninfo(database: "postgres"))
