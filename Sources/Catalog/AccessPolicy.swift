@@ -61,14 +61,13 @@ public enum AccessPolicy {
                 guard admin else { return .forbidden(readOnly(principal)) }
                 return tenant != nil && tenant == own ? .allowed : .forbidden("a tenant admin can only manage its own team's models")
             }
-            guard tenant == nil || tenant == own else { return .hidden }
-            if let allowed = principal.allowedModels, !allowed.contains(name) { return .hidden }
+            guard readsModel(tenant: tenant, name: name, own: own, allowed: principal.allowedModels) else { return .hidden }
             if access == .read { return .allowed }
             guard admin else { return .forbidden(readOnly(principal)) }
             return tenant == nil ? .forbidden("a tenant admin cannot change or delete shared models") : .allowed
         case .history(let tenant, let name):
-            guard let tenant, tenant == own else { return .hidden }
-            if let allowed = principal.allowedModels, !allowed.contains(name) { return .hidden }
+            // Only the model's own tenant's keys: a shared model's history is for admins.
+            guard tenant != nil, readsModel(tenant: tenant, name: name, own: own, allowed: principal.allowedModels) else { return .hidden }
             return access == .read ? .allowed : .forbidden("history cannot be changed")
         case .team(let id):
             guard access == .read else { return .forbidden("only an admin can create, change or delete teams") }
@@ -114,13 +113,26 @@ public enum AccessPolicy {
     }
 
     /// The deployments `principal` may see, in their order. `tenantFilter` (`?team_id=`) narrows
-    /// the list to one tenant's models; a tenant key is already narrowed to its own and the
-    /// shared ones, so for it the filter is ignored, as before.
+    /// an admin's list to one tenant's models; a tenant key is already narrowed to its own and the
+    /// shared ones, so for it the filter is ignored, as before. The same rule as `decide(_, .read,
+    /// .model)`, with the principal's part worked out once rather than per deployment: this runs
+    /// over the whole catalog on every uncached read.
     public static func visible(_ deployments: [Deployment], to principal: Principal, tenantFilter: String? = nil) -> [Deployment] {
-        let filter = principal.role == .admin ? tenantFilter : nil
-        return deployments.filter { deployment in
-            canSee(deployment, principal: principal) && (filter == nil || deployment.tenantID == filter)
+        switch readScope(of: principal) {
+        case .everything:
+            guard let tenantFilter else { return deployments }
+            return deployments.filter { $0.tenantID == tenantFilter }
+        case .tenant(let own, let allowedModels):
+            let allowed = allowedModels.map(Set.init)
+            return deployments.filter { readsModel(tenant: $0.tenantID, name: $0.modelName, own: own, allowed: allowed) }
         }
+    }
+
+    /// A tenant key's read rule for one model: its own tenant's and the shared ones, narrowed by
+    /// the allow-list. The one place this is written; `decide` and `visible` both call it.
+    private static func readsModel<Names: Collection<String>>(tenant: String?, name: String, own: String?, allowed: Names?) -> Bool {
+        guard tenant == nil || tenant == own else { return false }
+        return allowed.map { $0.contains(name) } ?? true
     }
 
     /// The tenant a model gets when `principal` creates it, or moves it with `requested`
