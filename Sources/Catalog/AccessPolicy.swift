@@ -107,11 +107,6 @@ public enum AccessPolicy {
 
     // MARK: Models
 
-    /// Whether `principal` may see `deployment`.
-    public static func canSee(_ deployment: Deployment, principal: Principal) -> Bool {
-        decide(principal, .read, .model(tenant: deployment.tenantID, name: deployment.modelName)).isAllowed
-    }
-
     /// The deployments `principal` may see, in their order. `tenantFilter` (`?team_id=`) narrows
     /// an admin's list to one tenant's models; a tenant key is already narrowed to its own and the
     /// shared ones, so for it the filter is ignored, as before. The same rule as `decide(_, .read,

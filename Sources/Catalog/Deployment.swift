@@ -47,6 +47,13 @@ public struct Deployment: Sendable, Hashable {
         self.updatedBy = updatedBy
     }
 
+    /// Gives the deployment to `tenant` (nil: shared), and keeps the `model_info.team_id` it is
+    /// stored with equal to it, as LiteLLM shows a team model's team.
+    public mutating func assign(to tenant: String?) {
+        tenantID = tenant
+        modelInfo["team_id"] = tenant.map(JSONValue.string)
+    }
+
     /// `litellm_params.model`, e.g. `azure/gpt-4o-deploy-002`.
     public var litellmModel: String { litellmParams["model"]?.stringValue ?? "" }
 }

@@ -19,8 +19,7 @@ struct ModelWriteController: Sendable {
     @Sendable func create(_ request: Request, context: CatalogRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
         var deployment = try ModelInput.newDeployment(from: try await RequestJSON.read(request))
-        deployment.tenantID = try AccessPolicy.tenant(forModelBy: principal, requested: try ModelInput.requestedTeam(deployment.modelInfo))
-        deployment.modelInfo["team_id"] = deployment.tenantID.map(JSONValue.string)
+        deployment.assign(to: try AccessPolicy.tenant(forModelBy: principal, requested: try ModelInput.requestedTeam(deployment.modelInfo)))
         let stored = try await models.insert(deployment, actor: principal.actor)
         return try await view(stored)
     }
@@ -44,10 +43,8 @@ struct ModelWriteController: Sendable {
         let stored = try await models.update(id: id, actor: principal.actor) { current in
             try AccessPolicy.authorizeChange(of: current, by: principal)
             var updated = try ModelInput.update(current, with: body, allowRemovals: allowRemovals)
-            if let move = try ModelInput.teamMove(in: body) {
-                updated.tenantID = try AccessPolicy.tenant(forModelBy: principal, requested: move)
-            }
-            updated.modelInfo["team_id"] = updated.tenantID.map(JSONValue.string)
+            let move = try ModelInput.teamMove(in: body)
+            updated.assign(to: try move.map { try AccessPolicy.tenant(forModelBy: principal, requested: $0) } ?? current.tenantID)
             return updated
         }
         return try await view(stored)

@@ -43,9 +43,9 @@ struct ModelsCommand: AsyncParsableCommand {
         func run() async throws {
             let logger = Logger(label: "model-catalog")
             let (deployments, costMap) = try await OpenedDatabase.withMigratedPool(database, logger: logger) { pool in
-                let reader = DatabaseCatalogReader(models: ModelRepository(pool: pool), costs: CostMapRepository(pool: pool))
-                let deployments = AccessPolicy.visible(try await ModelRepository(pool: pool).all(), to: .master, tenantFilter: teamId)
-                return (deployments, try await reader.costMap(for: deployments))
+                // The read path of `serve --no-cache`, as the master key sees it.
+                let state = try await DatabaseCatalogReader(models: ModelRepository(pool: pool), costs: CostMapRepository(pool: pool)).current()
+                return (AccessPolicy.visible(state.deployments, to: .master, tenantFilter: teamId), state.costMap)
             }
             if json {
                 let document: JSONValue = ["data": .array(deployments.map { DeploymentView.json($0, costMap: costMap) })]
