@@ -1,29 +1,55 @@
 import Foundation
 
-/// An immutable copy of the whole catalog, tagged with the change-log seq it reflects. Replicas
-/// answer every read from one; a change produces a new snapshot, never a mutation.
+/// An immutable copy of the whole catalog. Replicas answer every read from one; a change produces
+/// a new snapshot, never a mutation.
+///
+/// Deployments are kept in catalog order, the `models.ordinal` each row was given when it arrived,
+/// whatever order a replica learnt of them in: two replicas with the same rows hold them in the
+/// same order, so they answer with the same bytes and the same ETags.
 public struct CatalogSnapshot: Sendable {
-    /// The highest change-log seq applied.
+    /// A deployment with its catalog position (`models.ordinal`, unique and never changed).
+    public struct Placed: Sendable, Hashable {
+        public var ordinal: Int64
+        public var deployment: Deployment
+
+        public init(ordinal: Int64, deployment: Deployment) {
+            self.ordinal = ordinal
+            self.deployment = deployment
+        }
+    }
+
+    /// The highest change-log seq applied (for readiness and metrics; not an order).
     public let seq: Int64
+    /// Grows by one with every snapshot a replica publishes: what cached answers are valid for.
+    public let generation: Int64
     /// Every deployment, in catalog order.
     public let deployments: [Deployment]
+    /// `deployments[i]`'s ordinal, ascending.
+    private let ordinals: [Int64]
     public let costMap: CostMap
     /// Live and expired keys by the SHA-256 digest of their text.
     public let keysByDigest: [[UInt8]: APIKeyRecord]
     /// Position of each deployment in `deployments`, by id.
     private let positions: [String: Int]
 
-    public init(seq: Int64, deployments: [Deployment], costMap: CostMap, keysByDigest: [[UInt8]: APIKeyRecord]) {
-        self.init(seq: seq, deployments: deployments, costMap: costMap, keysByDigest: keysByDigest,
+    /// `deployments` in catalog order with their `ordinals` (nil: numbered in the order given).
+    public init(seq: Int64, generation: Int64 = 0, deployments: [Deployment], ordinals: [Int64]? = nil,
+                costMap: CostMap, keysByDigest: [[UInt8]: APIKeyRecord]) {
+        let ordinals = ordinals ?? deployments.indices.map { Int64($0) + 1 }
+        precondition(ordinals.count == deployments.count, "one ordinal per deployment")
+        self.init(seq: seq, generation: generation, deployments: deployments, ordinals: ordinals, costMap: costMap,
+                  keysByDigest: keysByDigest,
                   positions: Dictionary(deployments.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first }))
     }
 
     /// With the index already known: a change that moves no deployment must not pay for
     /// re-hashing every id (at 100,000 deployments that was most of a write's cost on a replica).
-    private init(seq: Int64, deployments: [Deployment], costMap: CostMap, keysByDigest: [[UInt8]: APIKeyRecord],
-                 positions: [String: Int]) {
+    private init(seq: Int64, generation: Int64, deployments: [Deployment], ordinals: [Int64], costMap: CostMap,
+                 keysByDigest: [[UInt8]: APIKeyRecord], positions: [String: Int]) {
         self.seq = seq
+        self.generation = generation
         self.deployments = deployments
+        self.ordinals = ordinals
         self.costMap = costMap
         self.keysByDigest = keysByDigest
         self.positions = positions
@@ -35,34 +61,68 @@ public struct CatalogSnapshot: Sendable {
         positions[id].map { deployments[$0] }
     }
 
-    /// This snapshot with the deployments `ids` replaced by `current` (their rows now, in catalog
-    /// order; an id without a row was deleted). New ones go last, in the order they arrived.
-    public func replacing(ids: Set<String>, with current: [Deployment], seq: Int64) -> CatalogSnapshot {
-        let fresh = Dictionary(current.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-        let deleted = ids.contains { fresh[$0] == nil && positions[$0] != nil }
-        if !deleted {
-            // Updates in place and additions at the end: every position stays valid.
-            var list = deployments
-            var index = positions
-            for deployment in current {
-                if let position = positions[deployment.id] {
-                    list[position] = deployment
-                } else if index[deployment.id] == nil {
-                    index[deployment.id] = list.count
-                    list.append(deployment)
-                }
-            }
-            return CatalogSnapshot(seq: seq, deployments: list, costMap: costMap, keysByDigest: keysByDigest, positions: index)
-        }
-        var list = deployments.compactMap { existing -> Deployment? in
-            ids.contains(existing.id) ? fresh[existing.id] : existing
-        }
-        list.append(contentsOf: current.filter { positions[$0.id] == nil })
-        return CatalogSnapshot(seq: seq, deployments: list, costMap: costMap, keysByDigest: keysByDigest)
+    /// The catalog position of the deployment `id`, if present.
+    public func ordinal(id: String) -> Int64? {
+        positions[id].map { ordinals[$0] }
     }
 
-    public func with(seq: Int64? = nil, costMap: CostMap? = nil, keysByDigest: [[UInt8]: APIKeyRecord]? = nil) -> CatalogSnapshot {
-        CatalogSnapshot(seq: seq ?? self.seq, deployments: deployments, costMap: costMap ?? self.costMap,
-                        keysByDigest: keysByDigest ?? self.keysByDigest, positions: positions)
+    /// This snapshot with the deployments `ids` replaced by `current` (their rows now; an id
+    /// without a row was deleted). Each one takes its place by ordinal.
+    public func replacing(ids: Set<String>, with current: [Placed]) -> CatalogSnapshot {
+        let fresh = Dictionary(current.map { ($0.deployment.id, $0) }, uniquingKeysWith: { first, _ in first })
+        var moves = false
+        for id in ids {
+            let position = positions[id]
+            switch (position, fresh[id]) {
+            case (nil, nil): continue
+            case (let position?, let row?) where ordinals[position] == row.ordinal: continue
+            default: moves = true
+            }
+        }
+        if !moves {
+            // Updates in place: every position stays valid.
+            var list = deployments
+            for row in current { if let position = positions[row.deployment.id] { list[position] = row.deployment } }
+            return CatalogSnapshot(seq: seq, generation: generation, deployments: list, ordinals: ordinals,
+                                   costMap: costMap, keysByDigest: keysByDigest, positions: positions)
+        }
+        // Additions, deletions (or a row re-created under a new ordinal): merge the two sorted lists.
+        let added = current.filter { row in positions[row.deployment.id].map { ordinals[$0] != row.ordinal } ?? true }
+            .sorted { $0.ordinal < $1.ordinal }
+        var list: [Deployment] = []
+        var order: [Int64] = []
+        list.reserveCapacity(deployments.count + added.count)
+        order.reserveCapacity(deployments.count + added.count)
+        var next = added.startIndex
+        for (position, existing) in deployments.enumerated() {
+            let ordinal = ordinals[position]
+            while next < added.endIndex, added[next].ordinal < ordinal {
+                list.append(added[next].deployment)
+                order.append(added[next].ordinal)
+                next += 1
+            }
+            guard ids.contains(existing.id) else {
+                list.append(existing)
+                order.append(ordinal)
+                continue
+            }
+            if let row = fresh[existing.id], row.ordinal == ordinal {
+                list.append(row.deployment)
+                order.append(ordinal)
+            }
+        }
+        for row in added[next...] {
+            list.append(row.deployment)
+            order.append(row.ordinal)
+        }
+        return CatalogSnapshot(seq: seq, generation: generation, deployments: list, ordinals: order,
+                               costMap: costMap, keysByDigest: keysByDigest)
+    }
+
+    public func with(seq: Int64? = nil, generation: Int64? = nil, costMap: CostMap? = nil,
+                     keysByDigest: [[UInt8]: APIKeyRecord]? = nil) -> CatalogSnapshot {
+        CatalogSnapshot(seq: seq ?? self.seq, generation: generation ?? self.generation, deployments: deployments,
+                        ordinals: ordinals, costMap: costMap ?? self.costMap, keysByDigest: keysByDigest ?? self.keysByDigest,
+                        positions: positions)
     }
 }

@@ -13,20 +13,27 @@ struct AuthMiddleware: RouterMiddleware {
         return try await next(request, context)
     }
 
+    /// The first credential that is not empty: an empty `Authorization` (or a bare "Bearer")
+    /// presents nothing, so it does not hide a key sent in `x-litellm-api-key`.
     static func presentedKey(_ request: Request) -> String? {
         if let header = request.headers[.authorization] {
-            let trimmed = trimmingSpaces(Substring(header))
-            // "Bearer" in any case, then spaces; anything else is taken as the key itself.
-            if trimmed.utf8.count > 7, trimmed.utf8.prefix(6).map({ $0 | 0x20 }).elementsEqual("bearer".utf8),
-               trimmed.utf8.dropFirst(6).first == UInt8(ascii: " ") {
-                return String(trimmingSpaces(trimmed.dropFirst(7)))
-            }
-            return String(trimmed)
+            let key = bearerKey(trimmingSpaces(Substring(header)))
+            if !key.isEmpty { return String(key) }
         }
         if let field = request.headers.first(where: { $0.name.canonicalName == "x-litellm-api-key" }) {
-            return String(trimmingSpaces(Substring(field.value)))
+            let key = bearerKey(trimmingSpaces(Substring(field.value)))
+            if !key.isEmpty { return String(key) }
         }
         return nil
+    }
+
+    /// "Bearer" in any case, then spaces, then the key; anything else is taken as the key itself.
+    static func bearerKey(_ trimmed: Substring) -> Substring {
+        let utf8 = trimmed.utf8
+        guard utf8.count >= 6, utf8.prefix(6).map({ $0 | 0x20 }).elementsEqual("bearer".utf8) else { return trimmed }
+        if utf8.count == 6 { return "" }
+        guard utf8.dropFirst(6).first == UInt8(ascii: " ") || utf8.dropFirst(6).first == UInt8(ascii: "\t") else { return trimmed }
+        return trimmingSpaces(trimmed.dropFirst(7))
     }
 
     /// Spaces and tabs off both ends, without Foundation's character sets (this runs on every

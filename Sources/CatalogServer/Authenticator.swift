@@ -23,12 +23,17 @@ struct Authenticator: Sendable {
     let keys: KeyRepository
     /// With a snapshot, keys are found in memory; without, in the database.
     let snapshot: SnapshotStore?
+    /// Whether the snapshot's keys can be trusted now. Past the listener-down limit a deleted key
+    /// could still be in memory, so keys are checked in the database (503 when it is away).
+    let snapshotIsCurrent: @Sendable () async -> Bool
     private let masterDigest: [UInt8]?
 
-    init(configuration: AuthConfiguration, keys: KeyRepository, snapshot: SnapshotStore?) {
+    init(configuration: AuthConfiguration, keys: KeyRepository, snapshot: SnapshotStore?,
+         snapshotIsCurrent: @escaping @Sendable () async -> Bool = { true }) {
         self.configuration = configuration
         self.keys = keys
         self.snapshot = snapshot
+        self.snapshotIsCurrent = snapshotIsCurrent
         masterDigest = configuration.masterKey.map { Array(SHA256.hash(data: Data($0.utf8))) }
     }
 
@@ -40,7 +45,7 @@ struct Authenticator: Sendable {
         }
         let digest = Array(SHA256.hash(data: Data(presentedKey.utf8)))
         if let masterDigest, Self.constantTimeEqual(digest, masterDigest) { return .master }
-        if let snapshot {
+        if let snapshot, await snapshotIsCurrent() {
             if let record = snapshot.snapshot.keysByDigest[digest], record.isLive(at: Date()) { return record.principal }
         } else if let record = try await keys.authenticate(keyText: presentedKey) {
             return record.principal

@@ -44,21 +44,19 @@ public struct CatalogConfiguration: Sendable {
 
 /// How a replica follows the change log.
 public struct ReplicaOptions: Sendable {
-    /// Readiness fails once the listener has been down longer than this.
+    /// Readiness fails once the listener has been down, or a known change has waited, longer than
+    /// this; past it, keys are checked against the database rather than the snapshot.
     public var listenerDownLimit: Duration
     /// How often the safety poll compares the log's newest seq with the snapshot's.
     public var pollInterval: Duration
     /// The longest wait between two reconnects of the listener.
     public var maxBackoff: Duration
-    /// How long a hole in the log's seqs is waited for before it counts as a rolled-back transaction.
-    public var gapTimeout: Duration
 
     public init(listenerDownLimit: Duration = .seconds(30), pollInterval: Duration = .seconds(2),
-                maxBackoff: Duration = .seconds(5), gapTimeout: Duration = .seconds(60)) {
+                maxBackoff: Duration = .seconds(5)) {
         self.listenerDownLimit = listenerDownLimit
         self.pollInterval = pollInterval
         self.maxBackoff = maxBackoff
-        self.gapTimeout = gapTimeout
     }
 }
 
@@ -67,6 +65,18 @@ public struct ReplicaCache: Sendable {
     public let store: SnapshotStore
     public let listener: ChangeListenerService
     public let listenerDownLimit: Duration
+
+    /// Whether the snapshot can be trusted as the catalog: the listener is up (or was down for
+    /// less than the limit) and no known change has waited longer than the limit.
+    func isCurrent(listener status: ListenerStatus, lag: ReplicaLag, at now: ContinuousClock.Instant) -> Bool {
+        let listening = status.connected || (status.downSince.map { now - $0 < listenerDownLimit } ?? false)
+        return listening && lag.seconds(at: now) < listenerDownLimit
+    }
+
+    /// The same question, asked now.
+    func isCurrent() async -> Bool {
+        isCurrent(listener: listener.status, lag: await store.lag(), at: .now)
+    }
 }
 
 /// A built application and what it was built over, for those who need more than to run it
@@ -106,7 +116,7 @@ public func buildApplication(
             ])
         }
         if let options = configuration.replica {
-            let store = try await SnapshotStore.load(feed: database.feed, logger: logger, gapTimeout: options.gapTimeout)
+            let store = try await SnapshotStore.load(feed: database.feed, logger: logger)
             let listener = ChangeListenerService(
                 database: database, store: store, logger: logger, pollInterval: options.pollInterval,
                 maxBackoff: options.maxBackoff, metrics: configuration.metrics)
@@ -134,10 +144,11 @@ public func buildApplication(
 func buildRouter(configuration: CatalogConfiguration, database: CatalogDatabase, cache: ReplicaCache?) -> Router<CatalogRequestContext> {
     let reader: any CatalogReading = cache.map { SnapshotCatalogReader(store: $0.store) }
         ?? DatabaseCatalogReader(models: database.models, costs: database.costs)
-    // Read-your-writes: the replica that makes a write applies it before it replies.
-    let afterWrite: @Sendable () async -> Void = {
+    // Read-your-writes: the replica that makes a write applies the write's own effect before it
+    // replies (never a catch-up of everything else, which a backlog can make long).
+    let afterWrite: @Sendable (WriteEffect) async -> Void = { effect in
         guard let store = cache?.store else { return }
-        try? await store.catchUp()
+        try? await store.apply(effect)
     }
 
     let router = Router(context: CatalogRequestContext.self)
@@ -150,7 +161,8 @@ func buildRouter(configuration: CatalogConfiguration, database: CatalogDatabase,
     let costMap = CostMapController(costs: database.costs, defaultSource: configuration.costMapURL, afterWrite: afterWrite)
     costMap.addPublicRoutes(to: router)
 
-    let authenticator = Authenticator(configuration: configuration.auth, keys: database.keys, snapshot: cache?.store)
+    let authenticator = Authenticator(configuration: configuration.auth, keys: database.keys, snapshot: cache?.store,
+                                      snapshotIsCurrent: { await cache?.isCurrent() ?? true })
     let authenticated = router.group().add(middleware: AuthMiddleware(authenticator: authenticator))
     let reads = ModelReadController(reader: reader)
     reads.addRoutes(to: authenticated)

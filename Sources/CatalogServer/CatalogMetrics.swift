@@ -66,13 +66,22 @@ public final class CatalogMetrics: Sendable {
                 // overtake: a snapshot ahead of it is not behind.
                 gauge("catalog_snapshot_lag_changes", max(0, Int(databaseSeq - snapshot.seq)))
             }
-            if let last = await cache.store.lastCatchUp() {
+            let lag = await cache.store.lag()
+            CoreMetrics.Gauge(label: "catalog_replica_lag_seconds", factory: factory).record(Self.seconds(lag.seconds()))
+            gauge("catalog_replica_open_entries", lag.openEntries)
+            gauge("catalog_replica_current", await cache.isCurrent() ? 1 : 0)
+            if let last = lag.lastCatchUp {
                 let (seconds, attoseconds) = (ContinuousClock.now - last).components
                 CoreMetrics.Gauge(label: "catalog_seconds_since_catch_up", factory: factory)
                     .record(Double(seconds) + Double(attoseconds) / 1e18)
             }
         }
         return registry.emitToBuffer()
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        let (seconds, attoseconds) = duration.components
+        return Double(seconds) + Double(attoseconds) / 1e18
     }
 
     static func nanoseconds(_ duration: Duration) -> Int64 {

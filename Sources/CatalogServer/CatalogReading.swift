@@ -53,7 +53,7 @@ public struct SnapshotCatalogReader: CatalogReading {
 
     public func current() async throws -> CatalogReadState {
         let snapshot = store.snapshot
-        return CatalogReadState(deployments: snapshot.deployments, costMap: snapshot.costMap, version: snapshot.seq)
+        return CatalogReadState(deployments: snapshot.deployments, costMap: snapshot.costMap, version: snapshot.generation)
     }
 
     public func costMap(for deployments: [Deployment]) async throws -> CostMap {

@@ -16,8 +16,8 @@ public struct ListenerStatus: Sendable {
 }
 
 /// Keeps the replica's snapshot in step with the catalog: LISTEN on a dedicated connection, catch
-/// up from the log on every notification and after every (re)connect, and a safety poll of the
-/// log's newest seq for a listener that looks alive but is not. Reconnects back off exponentially
+/// up from the log on every notification and after every (re)connect, and a safety poll that
+/// catches up every `pollInterval` for a listener that looks alive but is not. Reconnects back off exponentially
 /// (capped). Ends on graceful shutdown.
 public final class ChangeListenerService: Service, Sendable {
     let database: CatalogDatabase
@@ -55,14 +55,15 @@ public final class ChangeListenerService: Service, Sendable {
         while !Task.isCancelled {
             do {
                 let listener = try await database.listen()
+                // LISTEN first, then catch up: nothing committed in between can be missed. The
+                // listener counts as connected once it has caught up with what it missed.
+                try await store.catchUp()
                 state.withLockedValue {
                     $0.connected = true
                     $0.downSince = nil
                 }
                 attempt = 0
                 logger.info("change listener connected", metadata: ["backend_pid": "\(listener.backendPID)"])
-                // LISTEN first, then catch up: nothing committed in between can be missed.
-                try await store.catchUp()
                 for try await _ in listener {
                     state.withLockedValue { $0.notifications += 1 }
                     metrics.notificationReceived()
@@ -94,7 +95,9 @@ public final class ChangeListenerService: Service, Sendable {
             do {
                 let newest = try await database.feed.maxSeq()
                 state.withLockedValue { $0.databaseSeq = newest }
-                if newest > store.snapshot.seq { try await store.catchUp() }
+                // Not only when the newest seq is ahead: a long transaction commits an entry below
+                // seqs already applied. A round that finds nothing costs three small queries.
+                try await store.catchUp()
             } catch {
                 // The database is away; reads go on from the snapshot, the listener reconnects.
             }

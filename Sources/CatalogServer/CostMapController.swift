@@ -10,7 +10,7 @@ struct CostMapController: Sendable {
     let costs: CostMapRepository
     /// Where POST /reload/model_cost_map fetches from when the body names no URL; nil: the bundled copy.
     let defaultSource: String?
-    let afterWrite: @Sendable () async -> Void
+    let afterWrite: @Sendable (WriteEffect) async -> Void
 
     /// Public: LiteLLM serves it without a key too.
     func addPublicRoutes(to router: Router<CatalogRequestContext>) {
@@ -72,7 +72,7 @@ struct CostMapController: Sendable {
             source = "bundled"
         }
         let count = try await costs.replace(with: document, force: force, actor: principal.actor)
-        await afterWrite()
+        await afterWrite(.costMap)
         return JSONBody.response([
             "status": "success", "message": "Model cost map reloaded successfully",
             "entries": .int(count), "source": .string(source),

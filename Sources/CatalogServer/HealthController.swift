@@ -31,16 +31,21 @@ struct HealthController: Sendable {
             let status = cache.listener.status
             let now = ContinuousClock.now
             let downFor = status.downSince.map { now - $0 }
-            let sinceCatchUp = await cache.store.lastCatchUp().map { now - $0 }
+            let lag = await cache.store.lag()
+            let sinceCatchUp = lag.lastCatchUp.map { now - $0 }
+            let behind = lag.seconds(at: now)
             body["snapshot_seq"] = .int(Int(cache.store.snapshot.seq))
             body["database_seq"] = status.databaseSeq.map { .int(Int($0)) } ?? .null
             body["listener"] = status.connected ? "connected" : "down"
             body["listener_down_seconds"] = downFor.map { .double(Self.seconds($0)) } ?? .null
             body["seconds_since_catch_up"] = sinceCatchUp.map { .double(Self.seconds($0)) } ?? .null
             body["listener_reconnects"] = .int(status.reconnects)
+            body["lag_seconds"] = .double(Self.seconds(behind))
+            body["open_entries"] = .int(lag.openEntries)
             // Reads are served from the snapshot while the database is away; readiness fails only
-            // when the snapshot may have fallen behind for longer than the limit.
-            ready = status.connected || (downFor.map { $0 < cache.listenerDownLimit } ?? false)
+            // when the snapshot may have fallen behind for longer than the limit: the listener is
+            // down, or a known change has waited (a catch-up that cannot finish).
+            ready = cache.isCurrent(listener: status, lag: lag, at: now)
         }
         body["status"] = ready ? "healthy" : "unhealthy"
         return JSONBody.response(.object(body), status: ready ? .ok : .serviceUnavailable)

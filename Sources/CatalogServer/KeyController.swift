@@ -6,7 +6,7 @@ import Hummingbird
 /// LiteLLM's key endpoints. A key's text is returned once, by /key/generate; the catalog keeps a digest.
 struct KeyController: Sendable {
     let keys: KeyRepository
-    let afterWrite: @Sendable () async -> Void
+    let afterWrite: @Sendable (WriteEffect) async -> Void
 
     func addRoutes(to group: RouterGroup<CatalogRequestContext>) {
         group.post("/key/generate", use: generate)
@@ -25,7 +25,7 @@ struct KeyController: Sendable {
         let record = try await keys.create(
             keyText: text, alias: request.alias, role: role, tenantID: tenantID, models: request.models,
             expiresAt: request.expiresAt, actor: principal.actor)
-        await afterWrite()
+        await afterWrite(.keys)
         var reply = Self.json(record).objectValue ?? [:]
         reply["key"] = .string(text)
         return JSONBody.response(.object(reply))
@@ -54,7 +54,7 @@ struct KeyController: Sendable {
             records.append(record)
         }
         try await keys.delete(records: records, actor: principal.actor)
-        await afterWrite()
+        await afterWrite(.keys)
         return JSONBody.response(["deleted_keys": .array(requested.map(JSONValue.string))])
     }
 

@@ -7,7 +7,7 @@ import Hummingbird
 struct ModelWriteController: Sendable {
     let models: ModelRepository
     let reader: any CatalogReading
-    let afterWrite: @Sendable () async -> Void
+    let afterWrite: @Sendable (WriteEffect) async -> Void
 
     func addRoutes(to group: RouterGroup<CatalogRequestContext>) {
         group.post("/model/new", use: create)
@@ -65,12 +65,12 @@ struct ModelWriteController: Sendable {
         _ = try await models.delete(id: id, actor: principal.actor) { current in
             try AccessPolicy.authorizeChange(of: current, by: principal, .delete)
         }
-        await afterWrite()
+        await afterWrite(.models([id]))
         return JSONBody.response(["message": .string("Model: \(id) deleted successfully")])
     }
 
     private func view(_ deployment: Deployment) async throws -> Response {
-        await afterWrite()
+        await afterWrite(.models([deployment.id]))
         let costMap = try await reader.costMap(for: [deployment])
         return JSONBody.response(DeploymentView.json(deployment, costMap: costMap))
     }

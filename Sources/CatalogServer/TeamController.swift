@@ -7,7 +7,7 @@ import Hummingbird
 struct TeamController: Sendable {
     let tenants: TenantRepository
     let keys: KeyRepository
-    let afterWrite: @Sendable () async -> Void
+    let afterWrite: @Sendable (WriteEffect) async -> Void
 
     func addRoutes(to group: RouterGroup<CatalogRequestContext>) {
         group.post("/team/new", use: create)
@@ -25,7 +25,7 @@ struct TeamController: Sendable {
         let tenant = try await tenants.create(
             Tenant(id: id, alias: try body.string("team_alias"), metadata: try body.object("metadata") ?? [:]),
             actor: principal.actor)
-        await afterWrite()
+        await afterWrite(.keys)
         return JSONBody.response(Self.json(tenant))
     }
 
@@ -59,7 +59,7 @@ struct TeamController: Sendable {
         }
         for id in ids { try AccessPolicy.authorize(principal, .delete, .team(id: id), hiddenMessage: "team '\(id)' not found") }
         let deleted = try await tenants.delete(ids: ids, force: try body.bool("force") ?? false, actor: principal.actor)
-        await afterWrite()
+        await afterWrite(.teamsDeleted(deleted))
         return JSONBody.response(["deleted_teams": .array(deleted.map(JSONValue.string))])
     }
 

@@ -5,9 +5,26 @@ import Postgres
 /// One entry of the change log.
 public struct CatalogChange: Sendable, Hashable {
     public var seq: Int64
+    /// The transaction that wrote the entry (`pg_current_xact_id()`).
+    public var xid: Int64
     public var entity: String
     public var op: String
     public var entityID: String?
+
+    public var entry: FeedPosition.Entry { FeedPosition.Entry(seq: seq, xid: xid) }
+}
+
+/// What one read of the log found: its final entries after the cursor, its visible open ones, and
+/// the horizon that divides them (see `FeedPosition`).
+public struct ChangePage: Sendable {
+    /// `pg_snapshot_xmin` when the page was read: no transaction below it was still running.
+    public var horizon: Int64
+    /// Entries below the horizon after the cursor, in (xid, seq) order, at most a page.
+    public var final: [CatalogChange]
+    /// Visible entries at or above the horizon that the caller had not applied, in seq order.
+    public var open: [CatalogChange]
+    /// The oldest seq the log still holds (to notice pruning).
+    public var oldest: Int64?
 }
 
 /// Reads the change log and the current state of what changed: what a replica needs to keep its
@@ -22,18 +39,39 @@ public struct ChangeFeed: Sendable {
         self.pool = StorePool(pool)
     }
 
-    /// Entries after `seq`, oldest first, plus the oldest seq the log still holds (to notice pruning).
-    public func changes(after seq: Int64, limit: Int = 10_000) async throws -> (changes: [CatalogChange], oldest: Int64?) {
+    /// One page of the log for a replica at `position`: the final entries after its cursor (at
+    /// most `limit`) and, once those are exhausted, the visible open entries it has not applied.
+    ///
+    /// The horizon is read first: every transaction below it had ended by then, so the later
+    /// statements see all of their entries.
+    public func page(after position: FeedPosition, limit: Int = pageSize) async throws -> ChangePage {
         try await pool.withConnection { connection in
-            let rows = try connection.query("""
-                SELECT seq, entity, op, entity_id FROM changes WHERE seq > \(seq) ORDER BY seq LIMIT \(limit)
-                """)
+            let horizon = try connection.query(
+                "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS horizon")[0].decode(Int64.self, "horizon")
+            let cursor = position.cursor
+            let final = try connection.query("""
+                SELECT seq, xid::text::bigint AS xid, entity, op, entity_id FROM changes
+                WHERE (xid, seq) > (\(cursor.xid)::text::xid8, \(cursor.seq)) AND xid < \(horizon)::text::xid8
+                ORDER BY xid, seq LIMIT \(limit)
+                """).map(Self.change)
+            var open: [CatalogChange] = []
+            if final.count < limit {
+                let skip = position.openSeqs.map(String.init)
+                open = try connection.query("""
+                    SELECT seq, xid::text::bigint AS xid, entity, op, entity_id FROM changes
+                    WHERE xid >= \(horizon)::text::xid8 AND NOT (seq = ANY(\(skip)::bigint[]))
+                    ORDER BY seq LIMIT \(limit)
+                    """).map(Self.change)
+            }
             let oldest = try connection.query("SELECT min(seq) AS oldest FROM changes")[0].decode(Int64?.self, "oldest")
-            return (try rows.map { row in
-                CatalogChange(seq: try row.decode(Int64.self, "seq"), entity: try row.decode(String.self, "entity"),
-                              op: try row.decode(String.self, "op"), entityID: try row.decode(String?.self, "entity_id"))
-            }, oldest)
+            return ChangePage(horizon: horizon, final: final, open: open, oldest: oldest)
         }
+    }
+
+    static func change(_ row: PostgresRow) throws -> CatalogChange {
+        CatalogChange(seq: try row.decode(Int64.self, "seq"), xid: try row.decode(Int64.self, "xid"),
+                      entity: try row.decode(String.self, "entity"), op: try row.decode(String.self, "op"),
+                      entityID: try row.decode(String?.self, "entity_id"))
     }
 
     /// The newest seq of the log (0 when empty).
@@ -43,38 +81,43 @@ public struct ChangeFeed: Sendable {
         }
     }
 
-    /// How far back a full reload remembers which seqs it saw, to notice changes committed late
-    /// (a transaction that took its seq before others but committed after them).
-    public static let reloadWindow: Int64 = 10_000
-
-    /// The whole catalog, read in one transaction so that it is consistent with the seq it
-    /// reports, and the seqs of the log's recent entries that this state includes.
-    public func snapshot() async throws -> (snapshot: CatalogSnapshot, recentSeqs: [Int64]) {
+    /// The whole catalog, read in one transaction, with the position in the log it reflects:
+    /// everything below the transaction's horizon, and the open entries its snapshot saw.
+    public func snapshot() async throws -> (snapshot: CatalogSnapshot, position: FeedPosition) {
         try await pool.withConnection { connection in
             try connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             defer { try? connection.execute("COMMIT") }
+            // The first statement takes the transaction's snapshot; its xmin is the horizon.
+            let horizon = try connection.query(
+                "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS horizon")[0].decode(Int64.self, "horizon")
             let seq = try connection.query("SELECT coalesce(max(seq), 0) AS seq FROM changes")[0].decode(Int64.self, "seq")
-            let recent = try connection.query("SELECT seq FROM changes WHERE seq > \(seq - Self.reloadWindow) ORDER BY seq")
-                .map { try $0.decode(Int64.self, "seq") }
+            let included = try connection.query("""
+                SELECT seq, xid::text::bigint AS xid FROM changes WHERE xid >= \(horizon)::text::xid8
+                """).map { FeedPosition.Entry(seq: try $0.decode(Int64.self, "seq"), xid: try $0.decode(Int64.self, "xid")) }
             let rows = try connection.query("""
-                SELECT id, tenant_id, model_name, litellm_params, model_info, version, source,
+                SELECT ordinal, id, tenant_id, model_name, litellm_params, model_info, version, source,
                        created_at, updated_at, created_by, updated_by
                 FROM models ORDER BY ordinal
                 """)
             let models = try ModelRepository.deployments(rows)
-            return (CatalogSnapshot(seq: seq, deployments: models, costMap: try Self.costMap(on: connection),
-                                    keysByDigest: try Self.keys(on: connection)), recent)
+            let ordinals = try rows.map { try $0.decode(Int64.self, "ordinal") }
+            let snapshot = CatalogSnapshot(seq: seq, deployments: models, ordinals: ordinals,
+                                           costMap: try Self.costMap(on: connection), keysByDigest: try Self.keys(on: connection))
+            return (snapshot, FeedPosition(horizon: horizon, included: included))
         }
     }
 
-    /// The current rows of these models, in catalog order (deleted ones are absent).
-    public func models(ids: [String]) async throws -> [Deployment] {
+    /// The current rows of these models with their catalog positions, in catalog order (deleted
+    /// ones are absent).
+    public func models(ids: [String]) async throws -> [CatalogSnapshot.Placed] {
         try await pool.withConnection { connection in
             try connection.query("""
-                SELECT id, tenant_id, model_name, litellm_params, model_info, version, source,
+                SELECT ordinal, id, tenant_id, model_name, litellm_params, model_info, version, source,
                        created_at, updated_at, created_by, updated_by
                 FROM models WHERE id = ANY(\(ids)) ORDER BY ordinal
-                """).map(ModelRepository.deployment)
+                """).map { row in
+                    CatalogSnapshot.Placed(ordinal: try row.decode(Int64.self, "ordinal"), deployment: try ModelRepository.deployment(row))
+                }
         }
     }
 

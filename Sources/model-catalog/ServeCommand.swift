@@ -51,7 +51,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Answer every read with a database query instead of the in-memory snapshot.")
     var noCache = false
 
-    @Option(name: .long, help: "Seconds the change listener may be down before readiness fails (reads go on from the snapshot).")
+    @Option(name: .long, help: "Seconds the change listener may be down, or a change wait, before readiness fails and keys are checked in the database (reads go on from the snapshot).")
     var listenerDownLimit: Int = 30
 
     @Option(name: .long, help: "Log lines as text or json (one object per line).")

@@ -113,8 +113,11 @@ struct ReplicaTests {
                     let ready = try await clientB.readiness()
                     return ready["listener"] as? String == "connected" && (ready["listener_reconnects"] as? Int ?? 0) >= 1
                 }
-                let ids = try await clientB.modelIDs()
-                #expect((0..<100).allSatisfy { ids.contains("burst-\($0)") })
+                // The last writes' notifications may still be in flight; none may be lost.
+                try await eventually("B returns all 100") {
+                    let ids = try await clientB.modelIDs()
+                    return (0..<100).allSatisfy { ids.contains("burst-\($0)") }
+                }
             }
         }
         await a.close()
@@ -139,6 +142,12 @@ struct ReplicaTests {
                 try await b.app.test(.router) { clientB in
                     #expect(try await clientA.json("/model/new", method: .post, body: Self.newModel("before")).status == .ok)
                     try await eventually("B has the first model") { try await clientB.modelIDs().contains("before") }
+                    #expect(try await clientA.json("/team/new", method: .post, body: #"{"team_id":"team-r"}"#).status == .ok)
+                    let generated = try await clientA.json(
+                        "/key/generate", method: .post, body: #"{"team_id":"team-r","role":"tenant_member"}"#)
+                    let memberKey = try #require((generated.body as? [String: Any])?["key"] as? String)
+                    let member: HTTPFields = [.authorization: "Bearer \(memberKey)"]
+                    try await eventually("B knows the new key") { try await clientB.json("/model/info", headers: member).status == .ok }
 
                     try await embedded.stop()
                     // Reads keep answering from the snapshot; writes say 503 in the error shape.
@@ -150,6 +159,10 @@ struct ReplicaTests {
                     try await eventually("readiness fails once the listener is down past its limit") {
                         try await clientB.readiness()["status"] as? String == "unhealthy"
                     }
+                    // Past the limit the snapshot's keys are not trusted (one may have been
+                    // deleted meanwhile): keys are checked in the database, which is away.
+                    #expect(try await clientB.json("/model/info", headers: member).status == .serviceUnavailable)
+                    #expect(try await clientB.json("/model/info").status == .ok, "the master key needs no lookup")
 
                     try await embedded.start()
                     try await eventually("A accepts writes again", timeout: .seconds(30)) {
@@ -166,6 +179,7 @@ struct ReplicaTests {
                         return (0..<100).allSatisfy { ids.contains("after-\($0)") }
                     }
                     #expect(try await clientB.modelIDs().contains("while-down") == false)
+                    #expect(try await clientB.json("/model/info", headers: member).status == .ok, "the key works again")
                 }
             }
             await a.close()

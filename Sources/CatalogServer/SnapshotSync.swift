@@ -1,0 +1,228 @@
+import Catalog
+import CatalogStore
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+
+/// The serialised part of `SnapshotStore`: catch-up rounds, a write's own effects, reloads.
+///
+/// Reads of the database overlap (a write's effect is read while a round is under way), so each
+/// read takes a ticket before it starts, and what it read is published only where no read with a
+/// later ticket has published already. A read that started later saw a state at least as new, so
+/// each row, the keys and the cost map only ever move forward; and every change is followed by a
+/// read that started after it committed (its round's), so nothing is left behind.
+actor SnapshotSync {
+    let feed: ChangeFeed
+    let box: NIOLockedValueBox<CatalogSnapshot>
+    let logger: Logger
+
+    private(set) var position = FeedPosition(horizon: 0, included: [])
+    private(set) var lag = ReplicaLag(behindSince: nil, lastCatchUp: nil, openEntries: 0)
+    /// The highest seq seen in the log, to notice a log pruned past it.
+    private var highestSeq: Int64 = 0
+
+    private var nextTicket: UInt64 = 1
+    /// Tickets of reads under way (a multiset).
+    private var inFlight: [UInt64: Int] = [:]
+    /// The ticket of the read that published each model's current row (or its absence), kept only
+    /// while an older read is still under way.
+    private var modelStamps: [String: UInt64] = [:]
+    private var keysStamp: UInt64 = 0
+    private var costMapStamp: UInt64 = 0
+    private var everythingStamp: UInt64 = 0
+
+    private var requested = 0
+    private var completed = 0
+    private var running: Task<Void, Error>?
+
+    init(feed: ChangeFeed, box: NIOLockedValueBox<CatalogSnapshot>, logger: Logger) {
+        self.feed = feed
+        self.box = box
+        self.logger = logger
+    }
+
+    // MARK: Reads under tickets
+
+    private func begin() -> UInt64 {
+        let ticket = nextTicket
+        nextTicket += 1
+        inFlight[ticket, default: 0] += 1
+        return ticket
+    }
+
+    private func end(_ ticket: UInt64) {
+        if let count = inFlight[ticket], count > 1 { inFlight[ticket] = count - 1 } else { inFlight[ticket] = nil }
+        // A stamp matters only to a read older than it; with none under way, forget it.
+        guard let oldest = inFlight.keys.min() else {
+            modelStamps.removeAll(keepingCapacity: true)
+            return
+        }
+        modelStamps = modelStamps.filter { $0.value > oldest }
+    }
+
+    /// Publishes what the read `ticket` found: the rows of `ids` (absent ones deleted), and the
+    /// keys and cost map when read. Parts a later read has already published are left alone.
+    private func publish(ticket: UInt64, ids: Set<String>, models: [CatalogSnapshot.Placed],
+                         keys: [[UInt8]: APIKeyRecord]?, costMap: CostMap?, seq: Int64?) {
+        let newer = ticket < everythingStamp
+        let ids = newer ? [] : ids.filter { (modelStamps[$0] ?? 0) < ticket }
+        let keys = newer || ticket < keysStamp ? nil : keys
+        let costMap = newer || ticket < costMapStamp ? nil : costMap
+        for id in ids { modelStamps[id] = ticket }
+        if keys != nil { keysStamp = ticket }
+        if costMap != nil { costMapStamp = ticket }
+        box.withLockedValue { snapshot in
+            let rows = Dictionary(models.map { ($0.deployment.id, $0) }, uniquingKeysWith: { first, _ in first })
+            // Applying is idempotent: what is already there (a write's own effect, seen again in
+            // the log) must not make a new generation and empty the response cache.
+            let changed = ids.filter { id in
+                rows[id]?.deployment != snapshot.deployment(id: id) || rows[id]?.ordinal != snapshot.ordinal(id: id)
+            }
+            let keys = keys == snapshot.keysByDigest ? nil : keys
+            let costMap = costMap == snapshot.costMap ? nil : costMap
+            let newSeq = max(snapshot.seq, seq ?? 0)
+            guard !changed.isEmpty || keys != nil || costMap != nil else {
+                if newSeq != snapshot.seq { snapshot = snapshot.with(seq: newSeq) }
+                return
+            }
+            var next = changed.isEmpty ? snapshot : snapshot.replacing(ids: Set(changed), with: changed.compactMap { rows[$0] })
+            next = next.with(seq: newSeq, generation: snapshot.generation + 1, costMap: costMap, keysByDigest: keys)
+            snapshot = next
+        }
+    }
+
+    // MARK: Reload
+
+    func reload() async throws {
+        let ticket = begin()
+        defer { end(ticket) }
+        let (loaded, loadedPosition) = try await feed.snapshot()
+        box.withLockedValue { snapshot in
+            // What reads newer than this one published stays: the load may predate it.
+            let kept = modelStamps.filter { $0.value > ticket }.map(\.key)
+            var next = loaded.with(generation: snapshot.generation + 1)
+            if !kept.isEmpty {
+                let rows = kept.compactMap { id in
+                    snapshot.deployment(id: id).flatMap { row in
+                        snapshot.ordinal(id: id).map { CatalogSnapshot.Placed(ordinal: $0, deployment: row) }
+                    }
+                }
+                next = next.replacing(ids: Set(kept), with: rows)
+            }
+            snapshot = next.with(costMap: costMapStamp > ticket ? snapshot.costMap : nil,
+                                 keysByDigest: keysStamp > ticket ? snapshot.keysByDigest : nil)
+        }
+        everythingStamp = max(everythingStamp, ticket)
+        keysStamp = max(keysStamp, ticket)
+        costMapStamp = max(costMapStamp, ticket)
+        position = loadedPosition
+        highestSeq = max(highestSeq, loaded.seq)
+        lag.openEntries = position.openApplied.count
+        lag.lastCatchUp = .now
+        logger.info("catalog snapshot loaded", metadata: [
+            "seq": "\(loaded.seq)", "deployments": "\(loaded.deployments.count)", "cursor": "\(position.cursor)",
+        ])
+    }
+
+    // MARK: A write's own effect
+
+    func apply(_ effect: WriteEffect) async throws {
+        let ticket = begin()
+        defer { end(ticket) }
+        switch effect {
+        case .models(let ids):
+            let rows = try await feed.models(ids: ids)
+            publish(ticket: ticket, ids: Set(ids), models: rows, keys: nil, costMap: nil, seq: nil)
+        case .keys:
+            let keys = try await feed.keys()
+            publish(ticket: ticket, ids: [], models: [], keys: keys, costMap: nil, seq: nil)
+        case .teamsDeleted(let teams):
+            let teams = Set(teams)
+            let ids = box.withLockedValue { $0.deployments.filter { $0.tenantID.map(teams.contains) ?? false }.map(\.id) }
+            let rows = ids.isEmpty ? [] : try await feed.models(ids: ids)
+            let keys = try await feed.keys()
+            publish(ticket: ticket, ids: Set(ids), models: rows, keys: keys, costMap: nil, seq: nil)
+        case .costMap:
+            let costMap = try await feed.costMap()
+            publish(ticket: ticket, ids: [], models: [], keys: nil, costMap: costMap, seq: nil)
+        }
+    }
+
+    // MARK: Catch-up rounds
+
+    /// Waits for a catch-up that started after this call; coalesces concurrent callers.
+    func catchUp() async throws {
+        requested += 1
+        if lag.behindSince == nil { lag.behindSince = .now }
+        let needed = requested
+        while completed < needed {
+            if let running {
+                // A round already under way may have started before our request: wait, then look again.
+                try await running.value
+                continue
+            }
+            let task = Task { try await self.round(startedAt: self.requested) }
+            running = task
+            try await task.value
+        }
+    }
+
+    /// One catch-up; its bookkeeping happens on the actor before anyone waiting on it resumes.
+    private func round(startedAt: Int) async throws {
+        defer { running = nil }
+        let started = ContinuousClock.now
+        // A backlog larger than one page is read page by page; each page moves the cursor, so
+        // no page is read twice.
+        while try await catchUpPage() {}
+        completed = max(completed, startedAt)
+        lag.lastCatchUp = .now
+        if let since = lag.behindSince, since <= started { lag.behindSince = nil }
+    }
+
+    /// Applies one page of the log; returns whether there may be more to read.
+    private func catchUpPage() async throws -> Bool {
+        var next = position
+        let page = try await feed.page(after: next)
+        if let oldest = page.oldest, highestSeq > 0, oldest > highestSeq + 1 {
+            logger.notice("change log pruned past this replica's position: reloading", metadata: ["seq": "\(highestSeq)"])
+            try await reload()
+            return false
+        }
+        let finalDrained = page.final.count < ChangeFeed.pageSize
+        var fresh = Set(next.takeFinal(page.final.map(\.entry)).map(\.seq))
+        if finalDrained {
+            next.finish(below: page.horizon)
+            fresh.formUnion(next.takeOpen(page.open.map(\.entry)).map(\.seq))
+        }
+        let changes = (page.final + page.open).filter { fresh.contains($0.seq) }
+        var modelIDs = Set<String>()
+        var reloadModels = false, costMapChanged = false, keysChanged = false
+        for change in changes {
+            switch change.entity {
+            case "model":
+                if let id = change.entityID { modelIDs.insert(id) } else { reloadModels = true }
+            case "cost_map": costMapChanged = true
+            case "api_key", "tenant": keysChanged = true
+            default: break
+            }
+        }
+        if reloadModels {
+            try await reload()
+            return false
+        }
+        let highest = (page.final + page.open).map(\.seq).max() ?? 0
+        highestSeq = max(highestSeq, highest)
+        if !changes.isEmpty {
+            let ticket = begin()
+            defer { end(ticket) }
+            let models = modelIDs.isEmpty ? [] : try await feed.models(ids: modelIDs.sorted())
+            let costMap = costMapChanged ? try await feed.costMap() : nil
+            let keys = keysChanged ? try await feed.keys() : nil
+            publish(ticket: ticket, ids: modelIDs, models: models, keys: keys, costMap: costMap, seq: highest)
+        }
+        // Only now, with the changes applied, does the position move.
+        position = next
+        lag.openEntries = position.openApplied.count
+        return !finalDrained || page.open.count == ChangeFeed.pageSize
+    }
+}
