@@ -12,15 +12,18 @@ struct PresentedKeyTests {
             body: .init(buffer: ByteBuffer())))
     }
 
-    @Test("Bearer in any case, spaces and tabs around, LiteLLM's x-litellm-api-key, or nothing")
+    @Test("Bearer in any case, spaces and tabs around, LiteLLM's x-litellm-api-key when Authorization is empty, or nothing")
     func variants() {
         #expect(Self.key([.authorization: "Bearer sk-1"]) == "sk-1")
         #expect(Self.key([.authorization: "bearer sk-1"]) == "sk-1")
         #expect(Self.key([.authorization: "BEARER   sk-1 \t"]) == "sk-1")
         #expect(Self.key([.authorization: " \tsk-raw "]) == "sk-raw")
-        #expect(Self.key([.authorization: "Bearer"]) == "Bearer")
+        // An empty credential presents nothing, and does not hide x-litellm-api-key.
+        #expect(Self.key([.authorization: "Bearer"]) == nil)
+        #expect(Self.key([.authorization: "Bearer \t", HTTPField.Name("x-litellm-api-key")!: "sk-2"]) == "sk-2")
+        #expect(Self.key([.authorization: "", HTTPField.Name("x-litellm-api-key")!: "sk-2"]) == "sk-2")
         #expect(Self.key([.authorization: "Bearersk-1"]) == "Bearersk-1")
-        #expect(Self.key([.authorization: "   "]) == "")
+        #expect(Self.key([.authorization: "   "]) == nil)
         #expect(Self.key([HTTPField.Name("x-litellm-api-key")!: "  sk-2 "]) == "sk-2")
         #expect(Self.key([.authorization: "Bearer sk-a", HTTPField.Name("x-litellm-api-key")!: "sk-b"]) == "sk-a")
         #expect(Self.key([:]) == nil)
