@@ -112,12 +112,13 @@ actor SnapshotSync {
             try await reload()
             return 0
         }
-        var modelIDs = Set<String>()
+        // Byte-exact: canonically equivalent ids are two models, and both must be fetched.
+        var modelIDs = Set<ExactID>()
         var reloadModels = false, costMapChanged = false, keysChanged = false
         for change in changes where !applied.contains(change.seq) {
             switch change.entity {
             case "model":
-                if let id = change.entityID { modelIDs.insert(id) } else { reloadModels = true }
+                if let id = change.entityID { modelIDs.insert(ExactID(id)) } else { reloadModels = true }
             case "cost_map": costMapChanged = true
             case "api_key", "tenant": keysChanged = true
             default: break
@@ -135,7 +136,7 @@ actor SnapshotSync {
             lastCatchUp = .now
             return 0
         }
-        let models = modelIDs.isEmpty ? [] : try await feed.models(ids: modelIDs.sorted())
+        let models = modelIDs.isEmpty ? [] : try await feed.models(ids: modelIDs.sorted().map(\.text))
         let costMap = costMapChanged ? try await feed.costMap() : nil
         let keys = keysChanged ? try await feed.keys() : nil
         let highest = changes.last?.seq ?? 0
