@@ -28,6 +28,7 @@ public struct APIKeyRecord: Sendable, Hashable {
 
     /// The caller this key authenticates.
     public var principal: Principal {
-        Principal(role: role, tenantID: tenantID, allowedModels: models, actor: "key:\(id.uuidString.lowercased())")
+        Principal(role: role, tenantID: tenantID, allowedModels: models, actor: "key:\(id.uuidString.lowercased())",
+                  expiresAt: expiresAt)
     }
 }

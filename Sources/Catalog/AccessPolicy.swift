@@ -1,3 +1,5 @@
+import Foundation
+
 /// Who may do what to which object: the one access policy of the catalog.
 ///
 /// Every path that reads, creates or changes something asks here: the HTTP API, config loaded at
@@ -7,15 +9,25 @@
 /// The rules:
 /// - An admin may do everything, across tenants.
 /// - A tenant key sees its own tenant's models and the shared ones (no tenant), narrowed by the
-///   key's allow-list of model names. A model it may not see is *hidden*: reported exactly like one
-///   that does not exist.
+///   key's allow-list of model names (`ModelAllowList`). A model it may not see is *hidden*:
+///   reported exactly like one that does not exist.
+/// - Tenants, keys and model names are the same only when their bytes are (`ExactID`), as in the
+///   database: canonically equivalent spellings are different tenants.
 /// - A tenant admin creates, changes, moves and deletes its own tenant's models (never shared
-///   ones), reads its team and the team's keys, and makes and deletes keys of its team.
+///   ones) whose names its allow-list allows, reads its team and the team's keys, and makes and
+///   deletes keys of its team. A key it makes is at most itself: an allow-list within its own,
+///   an expiry no later than its own.
+/// - Model ids are global. A key of a team chooses a model id only in its team's namespace
+///   `team:<team_id>:…` (otherwise the id is generated), and an id in that namespace belongs to
+///   that team only, whoever places it: so no create can collide with a model its caller may not
+///   see, and "already exists" never tells of another team's model.
 /// - A tenant member reads; it changes nothing.
 /// - Teams are made and deleted by admins; the cost map is reloaded by admins and read by anyone
 ///   with a key.
-/// - A model's history is read by admins and by the keys that may see the model as its own
-///   tenant's (a shared model's history names admin keys, and is for admins).
+/// - A model's history is read entry by entry: an entry is shown to admins, and to the keys that
+///   may see every state it holds (before and after) as their own tenant's model. A shared
+///   model's history names admin keys, and is for admins; an id reused by another team, or a model
+///   moved between teams, shows each team only its own part.
 /// - Every key may read itself.
 public enum AccessPolicy {
     /// What a principal asks to do.
@@ -27,7 +39,7 @@ public enum AccessPolicy {
     public enum Resource: Sendable, Hashable {
         /// A deployment owned by `tenant` (nil: shared) with the public name `name`.
         case model(tenant: String?, name: String)
-        /// The change history of a model; `tenant` and `name` are its latest known state.
+        /// The change history of a model while it had `tenant` and `name` (one logged state).
         case history(tenant: String?, name: String)
         /// A team (tenant) of the catalog.
         case team(id: String)
@@ -59,28 +71,29 @@ public enum AccessPolicy {
         case .model(let tenant, let name):
             if access == .create {
                 guard admin else { return .forbidden(readOnly(principal)) }
-                return tenant != nil && tenant == own ? .allowed : .forbidden("a tenant admin can only manage its own team's models")
+                guard tenant != nil && ExactID.same(tenant, own) else { return .forbidden("a tenant admin can only manage its own team's models") }
+                return principal.allowList.allows(name) ? .allowed : .forbidden("this key's allow-list does not include the model name '\(name)'")
             }
-            guard readsModel(tenant: tenant, name: name, own: own, allowed: principal.allowedModels) else { return .hidden }
+            guard readsModel(tenant: tenant, name: name, own: own, allowed: principal.allowList) else { return .hidden }
             if access == .read { return .allowed }
             guard admin else { return .forbidden(readOnly(principal)) }
             return tenant == nil ? .forbidden("a tenant admin cannot change or delete shared models") : .allowed
         case .history(let tenant, let name):
             // Only the model's own tenant's keys: a shared model's history is for admins.
-            guard tenant != nil, readsModel(tenant: tenant, name: name, own: own, allowed: principal.allowedModels) else { return .hidden }
+            guard tenant != nil, readsModel(tenant: tenant, name: name, own: own, allowed: principal.allowList) else { return .hidden }
             return access == .read ? .allowed : .forbidden("history cannot be changed")
         case .team(let id):
             guard access == .read else { return .forbidden("only an admin can create, change or delete teams") }
-            return id == own ? .allowed : .hidden
+            return ExactID.same(id, own) ? .allowed : .hidden
         case .teamKeys(let team):
-            return team == own && admin ? .allowed : .hidden
+            return ExactID.same(team, own) && admin ? .allowed : .hidden
         case .key(let tenant, let role, let isCaller):
-            let ofOwnTeam = admin && tenant != nil && tenant == own
+            let ofOwnTeam = admin && tenant != nil && ExactID.same(tenant, own)
             switch access {
             case .read: return ofOwnTeam || isCaller ? .allowed : .hidden
             case .create:
                 guard admin else { return .forbidden("this key cannot create keys (role \(principal.role.rawValue))") }
-                guard tenant == own else { return .forbidden("a tenant admin can only create keys for its own team") }
+                guard ExactID.same(tenant, own) else { return .forbidden("a tenant admin can only create keys for its own team") }
                 return role == .admin ? .forbidden("a tenant admin cannot create admin keys") : .allowed
             case .change, .delete:
                 guard ofOwnTeam || isCaller else { return .hidden }
@@ -116,27 +129,67 @@ public enum AccessPolicy {
         switch readScope(of: principal) {
         case .everything:
             guard let tenantFilter else { return deployments }
-            return deployments.filter { $0.tenantID == tenantFilter }
-        case .tenant(let own, let allowedModels):
-            let allowed = allowedModels.map(Set.init)
-            return deployments.filter { readsModel(tenant: $0.tenantID, name: $0.modelName, own: own, allowed: allowed) }
+            return deployments.filter { ExactID.same($0.tenantID, tenantFilter) }
+        case .tenant(let own, let allowed):
+            return deployments.filter { readsModel(tenant: $0.tenantID, name: $0.modelName, own: own?.text, allowed: allowed) }
         }
     }
 
     /// A tenant key's read rule for one model: its own tenant's and the shared ones, narrowed by
     /// the allow-list. The one place this is written; `decide` and `visible` both call it.
-    private static func readsModel<Names: Collection<String>>(tenant: String?, name: String, own: String?, allowed: Names?) -> Bool {
-        guard tenant == nil || tenant == own else { return false }
-        return allowed.map { $0.contains(name) } ?? true
+    private static func readsModel(tenant: String?, name: String, own: String?, allowed: ModelAllowList) -> Bool {
+        guard tenant == nil || ExactID.same(tenant, own) else { return false }
+        return allowed.allows(name)
     }
 
     /// The tenant a model gets when `principal` creates it, or moves it with `requested`
-    /// (`model_info.team_id`; nil: shared). Admins place models freely; a tenant admin's models
-    /// are its tenant's, and naming another team is refused.
-    public static func tenant(forModelBy principal: Principal, requested: String?) throws -> String? {
+    /// (`model_info.team_id`; nil: shared), or changes it (`requested`: where it stays), with the
+    /// name `name` it will have. Admins place models freely; a tenant admin's models are its
+    /// tenant's and within its allow-list, and naming another team is refused. `id` must keep the
+    /// namespace rule (`checkModelID`); `chosenID`: the caller picked it (rather than a generated one).
+    public static func tenant(forModel id: String, named name: String, by principal: Principal, requested: String?,
+                              chosenID: Bool = false) throws -> String? {
         let tenant = principal.role == .tenantAdmin ? (requested ?? principal.tenantID) : requested
-        try authorize(principal, .create, .model(tenant: tenant, name: ""))
+        try authorize(principal, .create, .model(tenant: tenant, name: name))
+        try checkModelID(id, tenant: tenant, chosen: chosenID, by: principal)
         return tenant
+    }
+
+    // MARK: Model ids
+
+    /// The prefix of the model ids a team's keys may choose: `team:<team_id>:<anything>`.
+    public static let namespacePrefix = "team:"
+
+    /// The team whose namespace `id` is in: `P` for `team:P:…` (up to the first `:` after the
+    /// prefix), nil for any other id.
+    public static func namespace(ofModelID id: String) -> String? {
+        guard id.utf8.starts(with: namespacePrefix.utf8) else { return nil }
+        let rest = id.utf8.dropFirst(namespacePrefix.utf8.count)
+        guard let colon = rest.firstIndex(of: UInt8(ascii: ":")) else { return nil }
+        return String(decoding: rest[..<colon], as: UTF8.self)
+    }
+
+    /// Model ids are global, so a create that collides with a model its caller may not see would
+    /// tell of that model. Two rules make that impossible (an id given to nobody else cannot
+    /// collide with anybody else's): an id in a team's namespace belongs in that team, whoever
+    /// places or moves it; and a non-admin key chooses ids only in its own team's namespace, and
+    /// only when no allow-list hides some of its team's models from it. Refusals name the rule,
+    /// never what exists.
+    public static func checkModelID(_ id: String, tenant: String?, chosen: Bool, by principal: Principal) throws {
+        if let owner = namespace(ofModelID: id), !ExactID.same(owner, tenant) {
+            throw CatalogError.invalid(
+                field: "model_info.id",
+                message: "model ids starting with '\(namespacePrefix)\(owner):' belong to team '\(owner)': such a model cannot be in \(tenant.map { "team '\($0)'" } ?? "no team")")
+        }
+        guard chosen, principal.role != .admin else { return }
+        let own = principal.tenantID ?? ""
+        guard namespace(ofModelID: id) != nil, principal.allowList == .all else {
+            throw CatalogError.invalid(
+                field: "model_info.id",
+                message: principal.allowList == .all
+                    ? "a team key chooses model_info.id only in its team's namespace '\(namespacePrefix)\(own):…'; leave it out for a generated id"
+                    : "a key with an allow-list cannot choose model_info.id; leave it out for a generated id")
+        }
     }
 
     /// Throws unless `principal` may change (or delete) `deployment`: not found when it may not
@@ -148,10 +201,47 @@ public enum AccessPolicy {
 
     // MARK: Keys
 
-    /// The role and tenant of a key `principal` asks to create with `team` and `role`. Without a
-    /// team the key is an admin key, which must be asked for explicitly (`role: admin`), so that a
-    /// bare call never mints one by accident; a tenant admin's keys are its team's.
-    public static func newKey(by principal: Principal, team: String?, role: Principal.Role?) throws -> (Principal.Role, String?) {
+    /// A key as the policy lets `principal` make it.
+    public struct NewKey: Sendable, Equatable {
+        public var role: Principal.Role
+        public var tenant: String?
+        /// The allow-list to store (nil: every model the tenant may see).
+        public var models: [String]?
+        public var expiresAt: Date?
+    }
+
+    /// The key `principal` may make when it asks for `team`, `role`, `models` (nil: not given)
+    /// and `expiresAt` (nil: not given). Without a team the key is an admin key, which must be
+    /// asked for explicitly (`role: admin`), so that a bare call never mints one by accident; a
+    /// tenant admin's keys are its team's. A key is at most its maker: a list not given is the
+    /// maker's list, a list given must lie within it; an expiry not given is the maker's, one
+    /// given may not be later. (An admin's reads ignore allow-lists, so only expiry binds it.)
+    public static func newKey(by principal: Principal, team: String?, role: Principal.Role?,
+                              models: [String]? = nil, expiresAt: Date? = nil) throws -> NewKey {
+        let (role, tenant) = try roleAndTenant(by: principal, team: team, role: role)
+        if let pattern = models?.first(where: { $0.contains("*") && !ModelAllowList.everyModel.contains($0) }) {
+            throw CatalogError.invalid(field: "models", message: "'\(pattern)': model name patterns are not supported; give names, or \"*\" for every model")
+        }
+        var allowed = models.map { ModelAllowList($0) == .all ? nil : $0 } ?? nil
+        if principal.role != .admin {
+            let limit = principal.allowList
+            if models == nil {
+                allowed = limit == .all ? nil : principal.allowedModels
+            } else if !ModelAllowList(allowed).isWithin(limit) {
+                throw CatalogError.forbidden(message: "a key cannot allow models the key that makes it may not use")
+            }
+        }
+        var expiry = expiresAt
+        if let limit = principal.expiresAt {
+            if let asked = expiresAt, asked > limit {
+                throw CatalogError.forbidden(message: "a key cannot outlive the key that makes it (which expires at \(ISO8601DateFormatter().string(from: limit)))")
+            }
+            expiry = expiresAt ?? limit
+        }
+        return NewKey(role: role, tenant: tenant, models: allowed, expiresAt: expiry)
+    }
+
+    private static func roleAndTenant(by principal: Principal, team: String?, role: Principal.Role?) throws -> (Principal.Role, String?) {
         let tenant = principal.role == .tenantAdmin ? (team ?? principal.tenantID) : team
         let role = role ?? (tenant == nil && principal.role == .admin ? nil : .tenantMember)
         guard let role else {
@@ -176,14 +266,25 @@ public enum AccessPolicy {
 
     /// What decides a principal's visible set: two principals with the same scope see the same
     /// models, so a response cached for one may be served to the other (and to no one else).
+    /// Structured, compared byte for byte: no two different scopes are equal, whatever their
+    /// tenant ids or model names hold (separators, `*`, canonically equivalent spellings).
     public enum ReadScope: Sendable, Hashable {
         case everything
-        /// A tenant's models and the shared ones, narrowed by a sorted allow-list (nil: none).
-        case tenant(String?, allowedModels: [String]?)
+        /// A tenant's models and the shared ones, narrowed by the allow-list.
+        case tenant(ExactID?, ModelAllowList)
     }
 
     public static func readScope(of principal: Principal) -> ReadScope {
-        principal.role == .admin ? .everything : .tenant(principal.tenantID, allowedModels: principal.allowedModels?.sorted())
+        principal.role == .admin ? .everything : .tenant(principal.tenantID.map { ExactID($0) }, principal.allowList)
+    }
+
+    /// Whether `principal` may see this entry of a model's history, which holds the model's
+    /// `states` (before and after the change; none for an entry logged without rows).
+    public static func readsHistoryEntry(states: [Deployment], by principal: Principal) -> Bool {
+        if principal.role == .admin { return true }
+        return !states.isEmpty && states.allSatisfy {
+            decide(principal, .read, .history(tenant: $0.tenantID, name: $0.modelName)).isAllowed
+        }
     }
 }
 

@@ -29,8 +29,9 @@ public struct CatalogSnapshot: Sendable {
     public let costMap: CostMap
     /// Live and expired keys by the SHA-256 digest of their text.
     public let keysByDigest: [[UInt8]: APIKeyRecord]
-    /// Position of each deployment in `deployments`, by id.
-    private let positions: [String: Int]
+    /// Position of each deployment in `deployments`, by id: byte-exact, as the primary key is
+    /// (two canonically equivalent ids are two models).
+    private let positions: [ExactID: Int]
 
     /// `deployments` in catalog order with their `ordinals` (nil: numbered in the order given).
     public init(seq: Int64, generation: Int64 = 0, deployments: [Deployment], ordinals: [Int64]? = nil,
@@ -39,13 +40,13 @@ public struct CatalogSnapshot: Sendable {
         precondition(ordinals.count == deployments.count, "one ordinal per deployment")
         self.init(seq: seq, generation: generation, deployments: deployments, ordinals: ordinals, costMap: costMap,
                   keysByDigest: keysByDigest,
-                  positions: Dictionary(deployments.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first }))
+                  positions: Dictionary(deployments.enumerated().map { (ExactID($1.id), $0) }, uniquingKeysWith: { first, _ in first }))
     }
 
     /// With the index already known: a change that moves no deployment must not pay for
     /// re-hashing every id (at 100,000 deployments that was most of a write's cost on a replica).
     private init(seq: Int64, generation: Int64, deployments: [Deployment], ordinals: [Int64], costMap: CostMap,
-                 keysByDigest: [[UInt8]: APIKeyRecord], positions: [String: Int]) {
+                 keysByDigest: [[UInt8]: APIKeyRecord], positions: [ExactID: Int]) {
         self.seq = seq
         self.generation = generation
         self.deployments = deployments
@@ -58,18 +59,18 @@ public struct CatalogSnapshot: Sendable {
     public static let empty = CatalogSnapshot(seq: 0, deployments: [], costMap: CostMap(), keysByDigest: [:])
 
     public func deployment(id: String) -> Deployment? {
-        positions[id].map { deployments[$0] }
+        positions[ExactID(id)].map { deployments[$0] }
     }
 
     /// The catalog position of the deployment `id`, if present.
     public func ordinal(id: String) -> Int64? {
-        positions[id].map { ordinals[$0] }
+        positions[ExactID(id)].map { ordinals[$0] }
     }
 
     /// This snapshot with the deployments `ids` replaced by `current` (their rows now; an id
     /// without a row was deleted). Each one takes its place by ordinal.
-    public func replacing(ids: Set<String>, with current: [Placed]) -> CatalogSnapshot {
-        let fresh = Dictionary(current.map { ($0.deployment.id, $0) }, uniquingKeysWith: { first, _ in first })
+    public func replacing(ids: Set<ExactID>, with current: [Placed]) -> CatalogSnapshot {
+        let fresh = Dictionary(current.map { (ExactID($0.deployment.id), $0) }, uniquingKeysWith: { first, _ in first })
         var moves = false
         for id in ids {
             let position = positions[id]
@@ -82,12 +83,12 @@ public struct CatalogSnapshot: Sendable {
         if !moves {
             // Updates in place: every position stays valid.
             var list = deployments
-            for row in current { if let position = positions[row.deployment.id] { list[position] = row.deployment } }
+            for row in current { if let position = positions[ExactID(row.deployment.id)] { list[position] = row.deployment } }
             return CatalogSnapshot(seq: seq, generation: generation, deployments: list, ordinals: ordinals,
                                    costMap: costMap, keysByDigest: keysByDigest, positions: positions)
         }
         // Additions, deletions (or a row re-created under a new ordinal): merge the two sorted lists.
-        let added = current.filter { row in positions[row.deployment.id].map { ordinals[$0] != row.ordinal } ?? true }
+        let added = current.filter { row in positions[ExactID(row.deployment.id)].map { ordinals[$0] != row.ordinal } ?? true }
             .sorted { $0.ordinal < $1.ordinal }
         var list: [Deployment] = []
         var order: [Int64] = []
@@ -101,12 +102,13 @@ public struct CatalogSnapshot: Sendable {
                 order.append(added[next].ordinal)
                 next += 1
             }
-            guard ids.contains(existing.id) else {
+            let id = ExactID(existing.id)
+            guard ids.contains(id) else {
                 list.append(existing)
                 order.append(ordinal)
                 continue
             }
-            if let row = fresh[existing.id], row.ordinal == ordinal {
+            if let row = fresh[id], row.ordinal == ordinal {
                 list.append(row.deployment)
                 order.append(ordinal)
             }

@@ -63,17 +63,18 @@ struct ModelGroup {
     /// Groups in order of first appearance, deployments in their given order within each.
     static func partition(_ deployments: [Deployment], costMap: CostMap) -> [ModelGroup] {
         var groups: [ModelGroup] = []
-        var index: [String: Int] = [:]
+        // Byte-exact names, as LiteLLM's router and the database tell them apart.
+        var index: [ExactID: Int] = [:]
         for deployment in deployments {
             let member = Member(
                 deployment: deployment,
                 info: ModelInfoEnrichment.enrich(deployment, costMap: costMap),
                 costEntry: ModelInfoEnrichment.costEntry(for: deployment, in: costMap)?.entry
             )
-            if let position = index[deployment.modelName] {
+            if let position = index[ExactID(deployment.modelName)] {
                 groups[position].members.append(member)
             } else {
-                index[deployment.modelName] = groups.count
+                index[ExactID(deployment.modelName)] = groups.count
                 groups.append(ModelGroup(name: deployment.modelName, members: [member]))
             }
         }

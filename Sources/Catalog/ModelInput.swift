@@ -144,6 +144,12 @@ public enum ModelInput {
 }
 
 extension ModelInput {
+    /// Whether a /model/new body chooses its id (`model_info.id`) rather than leaving it to be generated.
+    public static func choosesID(_ body: JSONValue) -> Bool {
+        guard let id = body.objectValue?["model_info"]?.objectValue?["id"] else { return false }
+        return !id.isNull
+    }
+
     /// The team a new model's `model_info.team_id` asks for: nil when absent or null (shared).
     public static func requestedTeam(_ modelInfo: [String: JSONValue]) throws -> String? {
         guard let value = modelInfo["team_id"], !value.isNull else { return nil }

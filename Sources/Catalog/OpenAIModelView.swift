@@ -13,7 +13,7 @@ public enum OpenAIModelView {
 
     /// The object for `name`; nil when no deployment has that `model_name`.
     public static func model(named name: String, in deployments: [Deployment], costMap: CostMap) -> JSONValue? {
-        let members = deployments.filter { $0.modelName == name }
+        let members = deployments.filter { ExactID($0.modelName) == ExactID(name) }
         return ModelGroup.partition(members, costMap: costMap).first.map(json)
     }
 

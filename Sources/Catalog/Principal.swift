@@ -1,3 +1,5 @@
+import Foundation
+
 /// Who is calling: the role and tenant of the key that authenticated the request.
 public struct Principal: Sendable, Hashable {
     /// LiteLLM-style roles, named as the API names them.
@@ -17,13 +19,19 @@ public struct Principal: Sendable, Hashable {
     public var allowedModels: [String]?
     /// Who to name in the change log: the key's id, or "master".
     public var actor: String
+    /// When the key stops working; nil: never. A key it makes may not outlive it.
+    public var expiresAt: Date?
 
-    public init(role: Role, tenantID: String? = nil, allowedModels: [String]? = nil, actor: String) {
+    public init(role: Role, tenantID: String? = nil, allowedModels: [String]? = nil, actor: String, expiresAt: Date? = nil) {
         self.role = role
         self.tenantID = tenantID
         self.allowedModels = allowedModels
         self.actor = actor
+        self.expiresAt = expiresAt
     }
+
+    /// The allow-list as the policy reads it.
+    public var allowList: ModelAllowList { ModelAllowList(allowedModels) }
 
     /// The master key (and every caller when auth is explicitly turned off).
     public static let master = Principal(role: .admin, actor: "master")

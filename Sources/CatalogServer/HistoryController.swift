@@ -4,7 +4,9 @@ import Foundation
 import Hummingbird
 
 /// GET /model/history?model_id=: who changed a model, how, and what it looked like before and
-/// after (litellm_params through the redaction rule), newest first.
+/// after (litellm_params through the redaction rule), newest first. Each entry is shown only to
+/// whom the policy lets see every state it holds: an id reused by another team, or a model moved
+/// between teams, shows each caller only the entries of the model while it was theirs to see.
 struct HistoryController: Sendable {
     let history: HistoryRepository
 
@@ -17,13 +19,13 @@ struct HistoryController: Sendable {
         guard let id = request.uri.queryParameters["model_id"].map(String.init), !id.isEmpty else {
             throw CatalogError.invalid(field: "model_id", message: "the query parameter model_id is required")
         }
-        let changes = try await history.history(modelID: id)
-        // The policy decides on the model's latest known state; a caller it hides is told the
-        // model does not exist, exactly as for a model that never did.
-        guard let latest = changes.first else { throw CatalogError.notFound(message: "model '\(id)' not found") }
-        let name = (latest.after ?? latest.before)?.modelName ?? ""
-        try AccessPolicy.authorize(principal, .read, .history(tenant: latest.tenantID, name: name),
-                                   hiddenMessage: "model '\(id)' not found")
+        // Entry by entry: the tenant (and name) a model had is in each logged row, and an id is
+        // not one model for ever. A caller who may see none of them is told the model does not
+        // exist, exactly as for a model that never did.
+        let changes = try await history.history(modelID: id).filter { change in
+            AccessPolicy.readsHistoryEntry(states: [change.before, change.after].compactMap { $0 }, by: principal)
+        }
+        guard !changes.isEmpty else { throw CatalogError.notFound(message: "model '\(id)' not found") }
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         return JSONBody.response(["data": .array(changes.map { change in

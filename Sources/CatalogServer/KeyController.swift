@@ -20,11 +20,13 @@ struct KeyController: Sendable {
         let request = try KeyRequest(
             teamID: try body.string("team_id"), role: try body.string("role"), models: try body.strings("models"),
             alias: try body.string("key_alias"), duration: try body.string("duration"))
-        let (role, tenantID) = try AccessPolicy.newKey(by: principal, team: request.teamID, role: request.role)
+        // The policy bounds the key by its maker: allow-list and expiry.
+        let granted = try AccessPolicy.newKey(by: principal, team: request.teamID, role: request.role,
+                                              models: request.models, expiresAt: request.expiresAt)
         let text = KeyRepository.newKeyText()
         let record = try await keys.create(
-            keyText: text, alias: request.alias, role: role, tenantID: tenantID, models: request.models,
-            expiresAt: request.expiresAt, actor: principal.actor)
+            keyText: text, alias: request.alias, role: granted.role, tenantID: granted.tenant, models: granted.models,
+            expiresAt: granted.expiresAt, actor: principal.actor)
         await afterWrite(.keys)
         var reply = Self.json(record).objectValue ?? [:]
         reply["key"] = .string(text)
@@ -61,7 +63,7 @@ struct KeyController: Sendable {
     /// A key the caller may read (the policy's rule); `presented` is the key the request authenticated with.
     private func visibleRecord(_ key: String, to principal: Principal, presented: String?) async throws -> APIKeyRecord {
         guard let record = try await keys.find(keyTextOrID: key),
-              AccessPolicy.canRead(record, by: principal, isCaller: key == presented)
+              AccessPolicy.canRead(record, by: principal, isCaller: presented.map { ExactID($0) == ExactID(key) } ?? false)
         else {
             throw CatalogError.notFound(message: "key not found")
         }
@@ -98,7 +100,8 @@ public struct KeyRequest: Sendable {
             }
             self.role = parsed
         }
-        self.models = models
+        // LiteLLM's `models: []` is "no restriction": the same as leaving the list out.
+        self.models = models?.isEmpty == true ? nil : models
         self.alias = alias
         expiresAt = try duration.map { try Self.parseDuration($0).map { now.addingTimeInterval($0) } } ?? nil
     }

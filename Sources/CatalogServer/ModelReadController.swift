@@ -9,12 +9,13 @@ struct ModelReadController: Sendable {
     /// The response to a read, from one state of the catalog: from the response cache when the
     /// state has a version, built by `make` otherwise (or on a miss). Errors thrown by `make` are
     /// never cached.
-    func respond(_ request: Request, context: CatalogRequestContext,
+    /// `reads`: the query parameters `make` reads, the only ones the cache key holds.
+    func respond(_ request: Request, context: CatalogRequestContext, reads: [String],
                  make: (Read) async throws -> JSONValue) async throws -> Response {
         let principal = try context.requirePrincipal()
         let read = Read(state: try await reader.current(), principal: principal, request: request)
         guard let version = read.state.version else { return JSONBody.response(try await make(read)) }
-        let key = ResponseCache.Key(scope: AccessPolicy.readScope(of: principal), path: request.uri.path, query: request.uri.query ?? "")
+        let key = ResponseCache.Key(scope: AccessPolicy.readScope(of: principal), request: request, reads: ["team_id"] + reads)
         return try await responses.response(key: key, version: version, request: request) { try await make(read) }
     }
 
@@ -24,7 +25,8 @@ struct ModelReadController: Sendable {
         let principal: Principal
         let request: Request
 
-        /// The deployments the caller may see (the policy's rule), with `?team_id=` for admins.
+        /// The deployments the caller may see (the policy's rule), with `?team_id=` for admins
+        /// (every route reads it: `respond` keys the cache on it).
         var visible: [Deployment] {
             AccessPolicy.visible(state.deployments, to: principal,
                                  tenantFilter: request.uri.queryParameters["team_id"].map(String.init))
@@ -39,10 +41,10 @@ struct ModelReadController: Sendable {
     }
 
     @Sendable func modelInfo(_ request: Request, context: CatalogRequestContext) async throws -> Response {
-        try await respond(request, context: context) { read in
+        try await respond(request, context: context, reads: ["litellm_model_id"]) { read in
             var deployments = read.visible
             if let id = request.uri.queryParameters["litellm_model_id"].map(String.init) {
-                deployments = deployments.filter { $0.id == id }
+                deployments = deployments.filter { ExactID($0.id) == ExactID(id) }
                 if deployments.isEmpty { throw CatalogError.notFound(message: "model '\(id)' not found") }
             }
             return ["data": .array(deployments.map { DeploymentView.json($0, costMap: read.state.costMap) })]
@@ -50,7 +52,7 @@ struct ModelReadController: Sendable {
     }
 
     @Sendable func modelInfoPage(_ request: Request, context: CatalogRequestContext) async throws -> Response {
-        try await respond(request, context: context) { read in try page(read) }
+        try await respond(request, context: context, reads: ["page", "size", "search"]) { read in try page(read) }
     }
 
     func page(_ read: Read) throws -> JSONValue {
@@ -77,10 +79,10 @@ struct ModelReadController: Sendable {
     }
 
     @Sendable func modelGroupInfo(_ request: Request, context: CatalogRequestContext) async throws -> Response {
-        try await respond(request, context: context) { read in
+        try await respond(request, context: context, reads: ["model_group"]) { read in
             var deployments = read.visible
             if let group = request.uri.queryParameters["model_group"].map(String.init) {
-                deployments = deployments.filter { $0.modelName == group }
+                deployments = deployments.filter { ExactID($0.modelName) == ExactID(group) }
                 if deployments.isEmpty { throw CatalogError.notFound(message: "model group '\(group)' not found") }
             }
             return ["data": .array(ModelGroupView.groups(deployments, costMap: read.state.costMap))]

@@ -18,8 +18,11 @@ struct ModelWriteController: Sendable {
 
     @Sendable func create(_ request: Request, context: CatalogRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
-        var deployment = try ModelInput.newDeployment(from: try await RequestJSON.read(request))
-        deployment.assign(to: try AccessPolicy.tenant(forModelBy: principal, requested: try ModelInput.requestedTeam(deployment.modelInfo)))
+        let body = try await RequestJSON.read(request)
+        var deployment = try ModelInput.newDeployment(from: body)
+        deployment.assign(to: try AccessPolicy.tenant(
+            forModel: deployment.id, named: deployment.modelName, by: principal,
+            requested: try ModelInput.requestedTeam(deployment.modelInfo), chosenID: ModelInput.choosesID(body)))
         let stored = try await models.insert(deployment, actor: principal.actor)
         return try await view(stored)
     }
@@ -38,13 +41,15 @@ struct ModelWriteController: Sendable {
 
     /// POST /model/update and PATCH /model/{id}/update: one rule for both. A body that names
     /// `model_info.team_id` moves the model (null: to shared), under the policy; one that does not
-    /// leaves it where it is.
+    /// leaves it where it is. Either way the policy sees the model as it will be (its name, its
+    /// team), so a change cannot take a model out of its caller's allow-list or its id's team.
     private func change(_ id: String, with body: JSONValue, by principal: Principal, allowRemovals: Bool) async throws -> Response {
         let stored = try await models.update(id: id, actor: principal.actor) { current in
             try AccessPolicy.authorizeChange(of: current, by: principal)
             var updated = try ModelInput.update(current, with: body, allowRemovals: allowRemovals)
             let move = try ModelInput.teamMove(in: body)
-            updated.assign(to: try move.map { try AccessPolicy.tenant(forModelBy: principal, requested: $0) } ?? current.tenantID)
+            updated.assign(to: try AccessPolicy.tenant(forModel: id, named: updated.modelName, by: principal,
+                                                       requested: move ?? current.tenantID))
             return updated
         }
         return try await view(stored)

@@ -14,18 +14,18 @@ struct OpenAIModelsController: Sendable {
     }
 
     @Sendable func list(_ request: Request, context: CatalogRequestContext) async throws -> Response {
-        try await reads.respond(request, context: context) { read in
+        try await reads.respond(request, context: context, reads: []) { read in
             ["object": "list", "data": .array(OpenAIModelView.models(read.visible, costMap: read.state.costMap))]
         }
     }
 
     @Sendable func retrieve(_ request: Request, context: CatalogRequestContext) async throws -> Response {
         let id = context.pathRest
-        return try await reads.respond(request, context: context) { read in try model(id, read) }
+        return try await reads.respond(request, context: context, reads: []) { read in try model(id, read) }
     }
 
     func model(_ id: String, _ read: ModelReadController.Read) throws -> JSONValue {
-        let deployments = read.visible.filter { $0.modelName == id }
+        let deployments = read.visible.filter { ExactID($0.modelName) == ExactID(id) }
         guard !deployments.isEmpty else {
             // OpenAI's shape for an unknown model.
             throw APIError(status: .notFound, message: "The model '\(id)' does not exist", type: "invalid_request_error",

@@ -4,7 +4,7 @@ import Hummingbird
 import NIOConcurrencyHelpers
 import NIOCore
 
-/// Encoded read responses, kept per (route and query, visible scope, snapshot version).
+/// Encoded read responses, kept per (route and the parameters it reads, visible scope, snapshot version).
 ///
 /// A read that finds its body here costs a dictionary lookup instead of building and encoding the
 /// JSON again. Each body carries a strong ETag (a digest of its bytes, so equal bodies on two
@@ -40,12 +40,28 @@ final class ResponseCache: Sendable {
     var usage: (entries: Int, bytes: Int) { state.withLockedValue { ($0.entries.count, $0.bytes) } }
 
     /// What a cached body depends on: who may see what (the policy's read scope, so callers that
-    /// see the same models share entries) and what was asked. A struct, not a joined string: no
-    /// separator can make two different requests collide.
+    /// see the same models share entries) and what was asked: the path and the values of the query
+    /// parameters the route reads, nothing else, so that a parameter no route reads (or a new
+    /// order of them) cannot make entries that push out everyone else's. A struct of byte-exact
+    /// parts, not a joined string: no separator or canonically equivalent spelling can make two
+    /// different requests collide.
     struct Key: Hashable, Sendable {
         var scope: AccessPolicy.ReadScope
-        var path: String
-        var query: String
+        var path: ExactID
+        /// The route's parameters in the route's order, percent-decoded (nil: absent).
+        var parameters: [ExactID?]
+
+        init(scope: AccessPolicy.ReadScope, path: String, parameters: [String?] = []) {
+            self.scope = scope
+            self.path = ExactID(path)
+            self.parameters = parameters.map { $0.map { ExactID($0) } }
+        }
+
+        /// The key of `request` for a route that reads the query parameters `reads`.
+        init(scope: AccessPolicy.ReadScope, request: Request, reads: [String]) {
+            let query = request.uri.queryParameters
+            self.init(scope: scope, path: request.uri.path, parameters: reads.map { query[$0[...]].map(String.init) })
+        }
     }
 
     /// The response for `key` at `version`, built by `make` when not cached.

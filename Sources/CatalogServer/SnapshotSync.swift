@@ -26,7 +26,7 @@ actor SnapshotSync {
     private var inFlight: [UInt64: Int] = [:]
     /// The ticket of the read that published each model's current row (or its absence), kept only
     /// while an older read is still under way.
-    private var modelStamps: [String: UInt64] = [:]
+    private var modelStamps: [ExactID: UInt64] = [:]
     private var keysStamp: UInt64 = 0
     private var costMapStamp: UInt64 = 0
     private var everythingStamp: UInt64 = 0
@@ -62,7 +62,7 @@ actor SnapshotSync {
 
     /// Publishes what the read `ticket` found: the rows of `ids` (absent ones deleted), and the
     /// keys and cost map when read. Parts a later read has already published are left alone.
-    private func publish(ticket: UInt64, ids: Set<String>, models: [CatalogSnapshot.Placed],
+    private func publish(ticket: UInt64, ids: Set<ExactID>, models: [CatalogSnapshot.Placed],
                          keys: [[UInt8]: APIKeyRecord]?, costMap: CostMap?, seq: Int64?) {
         let newer = ticket < everythingStamp
         let ids = newer ? [] : ids.filter { (modelStamps[$0] ?? 0) < ticket }
@@ -72,11 +72,11 @@ actor SnapshotSync {
         if keys != nil { keysStamp = ticket }
         if costMap != nil { costMapStamp = ticket }
         box.withLockedValue { snapshot in
-            let rows = Dictionary(models.map { ($0.deployment.id, $0) }, uniquingKeysWith: { first, _ in first })
+            let rows = Dictionary(models.map { (ExactID($0.deployment.id), $0) }, uniquingKeysWith: { first, _ in first })
             // Applying is idempotent: what is already there (a write's own effect, seen again in
             // the log) must not make a new generation and empty the response cache.
             let changed = ids.filter { id in
-                rows[id]?.deployment != snapshot.deployment(id: id) || rows[id]?.ordinal != snapshot.ordinal(id: id)
+                rows[id]?.deployment != snapshot.deployment(id: id.text) || rows[id]?.ordinal != snapshot.ordinal(id: id.text)
             }
             let keys = keys == snapshot.keysByDigest ? nil : keys
             let costMap = costMap == snapshot.costMap ? nil : costMap
@@ -103,8 +103,8 @@ actor SnapshotSync {
             var next = loaded.with(generation: snapshot.generation + 1)
             if !kept.isEmpty {
                 let rows = kept.compactMap { id in
-                    snapshot.deployment(id: id).flatMap { row in
-                        snapshot.ordinal(id: id).map { CatalogSnapshot.Placed(ordinal: $0, deployment: row) }
+                    snapshot.deployment(id: id.text).flatMap { row in
+                        snapshot.ordinal(id: id.text).map { CatalogSnapshot.Placed(ordinal: $0, deployment: row) }
                     }
                 }
                 next = next.replacing(ids: Set(kept), with: rows)
@@ -132,16 +132,16 @@ actor SnapshotSync {
         switch effect {
         case .models(let ids):
             let rows = try await feed.models(ids: ids)
-            publish(ticket: ticket, ids: Set(ids), models: rows, keys: nil, costMap: nil, seq: nil)
+            publish(ticket: ticket, ids: Set(ids.map(ExactID.init)), models: rows, keys: nil, costMap: nil, seq: nil)
         case .keys:
             let keys = try await feed.keys()
             publish(ticket: ticket, ids: [], models: [], keys: keys, costMap: nil, seq: nil)
         case .teamsDeleted(let teams):
-            let teams = Set(teams)
-            let ids = box.withLockedValue { $0.deployments.filter { $0.tenantID.map(teams.contains) ?? false }.map(\.id) }
+            let teams = Set(teams.map(ExactID.init))
+            let ids = box.withLockedValue { $0.deployments.filter { $0.tenantID.map { teams.contains(ExactID($0)) } ?? false }.map(\.id) }
             let rows = ids.isEmpty ? [] : try await feed.models(ids: ids)
             let keys = try await feed.keys()
-            publish(ticket: ticket, ids: Set(ids), models: rows, keys: keys, costMap: nil, seq: nil)
+            publish(ticket: ticket, ids: Set(ids.map(ExactID.init)), models: rows, keys: keys, costMap: nil, seq: nil)
         case .costMap:
             let costMap = try await feed.costMap()
             publish(ticket: ticket, ids: [], models: [], keys: nil, costMap: costMap, seq: nil)
@@ -195,12 +195,12 @@ actor SnapshotSync {
             fresh.formUnion(next.takeOpen(page.open.map(\.entry)).map(\.seq))
         }
         let changes = (page.final + page.open).filter { fresh.contains($0.seq) }
-        var modelIDs = Set<String>()
+        var modelIDs = Set<ExactID>()
         var reloadModels = false, costMapChanged = false, keysChanged = false
         for change in changes {
             switch change.entity {
             case "model":
-                if let id = change.entityID { modelIDs.insert(id) } else { reloadModels = true }
+                if let id = change.entityID { modelIDs.insert(ExactID(id)) } else { reloadModels = true }
             case "cost_map": costMapChanged = true
             case "api_key", "tenant": keysChanged = true
             default: break
@@ -215,7 +215,7 @@ actor SnapshotSync {
         if !changes.isEmpty {
             let ticket = begin()
             defer { end(ticket) }
-            let models = modelIDs.isEmpty ? [] : try await feed.models(ids: modelIDs.sorted())
+            let models = modelIDs.isEmpty ? [] : try await feed.models(ids: modelIDs.sorted().map(\.text))
             let costMap = costMapChanged ? try await feed.costMap() : nil
             let keys = keysChanged ? try await feed.keys() : nil
             publish(ticket: ticket, ids: modelIDs, models: models, keys: keys, costMap: costMap, seq: highest)

@@ -21,7 +21,7 @@ struct TeamController: Sendable {
         let body = try RequestFields(try await RequestJSON.read(request))
         let id = try body.string("team_id") ?? UUID().uuidString.lowercased()
         try AccessPolicy.authorize(principal, .create, .team(id: id))
-        guard !id.isEmpty, id.count <= 256 else { throw CatalogError.invalid(field: "team_id", message: "team_id must be 1 to 256 characters") }
+        try TeamIDRule.checkNew(id, existing: try await tenants.all().map(\.id))
         let tenant = try await tenants.create(
             Tenant(id: id, alias: try body.string("team_alias"), metadata: try body.object("metadata") ?? [:]),
             actor: principal.actor)

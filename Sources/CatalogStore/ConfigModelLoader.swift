@@ -49,7 +49,8 @@ public struct ConfigModelLoader: Sendable {
             let (stored, secrets) = SecretSplit.split(model.litellmParams)
             do {
                 return Entry(id: id, index: index, hash: Self.hash(model, pepper: pepper), model: model,
-                             tenant: try AccessPolicy.tenant(forModelBy: .config, requested: model.teamID), stored: stored,
+                             tenant: try AccessPolicy.tenant(forModel: id, named: model.modelName, by: .config, requested: model.teamID),
+                             stored: stored,
                              sealed: try ModelRepository.seal(secrets, modelID: id, key: secretKey))
             } catch CatalogError.invalid(let field, let message) {
                 throw ConfigError(file: file, line: model.line, field: "model_list[\(index)].\(field ?? "litellm_params")", message: message)

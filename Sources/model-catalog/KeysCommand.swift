@@ -46,11 +46,12 @@ struct KeysCommand: AsyncParsableCommand {
         func run() async throws {
             let logger = Logger(label: "model-catalog")
             let request: KeyRequest
-            let resolved: (Principal.Role, String?)
+            let resolved: AccessPolicy.NewKey
             do {
                 request = try KeyRequest(teamID: teamId, role: role, models: models.isEmpty ? nil : models,
                                          alias: alias, duration: duration)
-                resolved = try AccessPolicy.newKey(by: .master, team: request.teamID, role: request.role)
+                resolved = try AccessPolicy.newKey(by: .master, team: request.teamID, role: request.role,
+                                                   models: request.models, expiresAt: request.expiresAt)
             } catch let error as CatalogError {
                 throw ValidationError(Self.message(error))
             }
@@ -58,8 +59,8 @@ struct KeysCommand: AsyncParsableCommand {
                 let text = KeyRepository.newKeyText()
                 let record = try await OpenedDatabase.withMigratedPool(database, logger: logger) { pool in
                     try await KeyRepository(pool: pool).create(
-                        keyText: text, alias: request.alias, role: resolved.0, tenantID: resolved.1, models: request.models,
-                        expiresAt: request.expiresAt, actor: "cli")
+                        keyText: text, alias: request.alias, role: resolved.role, tenantID: resolved.tenant, models: resolved.models,
+                        expiresAt: resolved.expiresAt, actor: "cli")
                 }
                 print(text)
                 logger.info("key created", metadata: [

@@ -894,14 +894,16 @@ struct IsolationMatrixTests {
 
             case .write(.create, let target):
                 let team = frame.team(target.team)
-                var info: [String: Any] = ["id": freshID]
+                // A team key chooses ids only in its team's namespace (AccessPolicy.checkModelID).
+                let modelID = frame.team(of: caller).map { "\(AccessPolicy.namespacePrefix)\($0):\(freshID)" } ?? freshID
+                var info: [String: Any] = ["id": modelID]
                 if let team { info["team_id"] = team }
                 let changes = try await changeCount()
                 let response = try await client.json("/model/new", method: .post, headers: headers, body: IsolationMatrixTests.json([
                     "model_name": freshID, "litellm_params": ["model": "openai/gpt-4o-mini"], "model_info": info,
                 ]))
                 tally.mismatches += try await check(response, expected, label)
-                let stored = try await modelRow(freshID)
+                let stored = try await modelRow(modelID)
                 if response.status == .ok {
                     #expect(stored != nil, "\(label): 200 but nothing stored")
                     if let owner = expected.owner {
@@ -914,7 +916,7 @@ struct IsolationMatrixTests {
                 if let stored, frame.crosses(caller, stored.team) || (caller != .admin && stored.team == nil) {
                     tally.crossTenantWrites += 1
                 }
-                if stored != nil { try await adminDeleteModel(freshID, label: label) }
+                if stored != nil { try await adminDeleteModel(modelID, label: label) }
 
             case .write(let action, let target):
                 let team = frame.team(target.team)

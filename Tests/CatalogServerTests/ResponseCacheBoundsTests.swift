@@ -7,7 +7,7 @@ import Testing
 @Suite("Response cache bounds")
 struct ResponseCacheBoundsTests {
     static func key(_ path: String) -> ResponseCache.Key {
-        ResponseCache.Key(scope: .everything, path: "/" + path, query: "")
+        ResponseCache.Key(scope: .everything, path: "/" + path)
     }
 
     static func request(_ path: String) -> Request {

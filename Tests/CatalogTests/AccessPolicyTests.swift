@@ -118,7 +118,7 @@ struct AccessPolicyTests {
         (.t1Member, nil, "forbidden"), (.t1Member, "t1", "forbidden"),
     ] as [(Who, String?, String?)])
     func placement(_ who: Who, requested: String?, expected: String?) {
-        let result = Result { try AccessPolicy.tenant(forModelBy: Self.principal(who), requested: requested) }
+        let result = Result { try AccessPolicy.tenant(forModel: "m", named: "gpt-4o", by: Self.principal(who), requested: requested) }
         switch result {
         case .success(let tenant): #expect(tenant == expected, "\(who) asking for \(requested ?? "shared")")
         case .failure(let error):
@@ -142,8 +142,8 @@ struct AccessPolicyTests {
     func newKey(_ who: Who, team: String?, role: Principal.Role?, expected: String) {
         let observed: String
         do {
-            let (granted, tenant) = try AccessPolicy.newKey(by: Self.principal(who), team: team, role: role)
-            observed = "\(granted.rawValue)@\(tenant ?? "-")"
+            let granted = try AccessPolicy.newKey(by: Self.principal(who), team: team, role: role)
+            observed = "\(granted.role.rawValue)@\(granted.tenant ?? "-")"
         } catch CatalogError.invalid(let field, _) {
             observed = "invalid:\(field ?? "")"
         } catch CatalogError.forbidden {

@@ -52,11 +52,11 @@ struct CatalogSnapshotTests {
         let rows = (1...12).map { Self.placed("m\($0)", Int64($0) * 3) }
         let empty = CatalogSnapshot.empty
         var forward = empty, backward = empty, pairs = empty
-        for row in rows { forward = forward.replacing(ids: [row.deployment.id], with: [row]) }
-        for row in rows.reversed() { backward = backward.replacing(ids: [row.deployment.id], with: [row]) }
+        for row in rows { forward = forward.replacing(ids: [ExactID(row.deployment.id)], with: [row]) }
+        for row in rows.reversed() { backward = backward.replacing(ids: [ExactID(row.deployment.id)], with: [row]) }
         for chunk in stride(from: 0, to: rows.count, by: 2) {
             let two = [rows[rows.count - 1 - chunk], rows[chunk]]
-            pairs = pairs.replacing(ids: Set(two.map(\.deployment.id)), with: two)
+            pairs = pairs.replacing(ids: Set(two.map { ExactID($0.deployment.id) }), with: two)
         }
         #expect(forward.deployments == rows.map(\.deployment))
         #expect(backward.deployments == forward.deployments)
