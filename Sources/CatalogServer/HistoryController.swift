@@ -4,7 +4,7 @@ import Foundation
 import Hummingbird
 
 /// GET /model/history?model_id=: who changed a model, how, and what it looked like before and
-/// after (litellm_params through the redaction rule), newest first.
+/// after (litellm_params and model_info through the redaction rule), newest first.
 struct HistoryController: Sendable {
     let history: HistoryRepository
 
@@ -39,7 +39,7 @@ struct HistoryController: Sendable {
         [
             "model_name": .string(deployment.modelName),
             "litellm_params": .object(Redaction.redact(deployment.litellmParams)),
-            "model_info": .object(deployment.modelInfo),
+            "model_info": .object(Redaction.redact(deployment.modelInfo, document: .modelInfo)),
             "team_id": deployment.tenantID.map(JSONValue.string) ?? .null,
             "version": .int(deployment.version),
         ]
