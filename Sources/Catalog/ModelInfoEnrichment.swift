@@ -8,7 +8,8 @@ public enum ModelInfoEnrichment {
     ]
 
     /// The deployment's `model_info` as shown, in order of precedence:
-    /// 1. its own `model_info` (non-null values; a null counts as unknown and is filled);
+    /// 1. its own `model_info` (non-null values; a null counts as unknown and is filled), through
+    ///    the redaction rule (stored rows hold no secret, rows written with SQL may);
     /// 2. prices set in `litellm_params` (every non-null key containing `cost`), which are what the gateway
     ///    bills, so they hide the cost map's; their names, sorted, are `pricing_overrides`;
     /// 3. the cost-map entry `costEntry(for:in:)` finds (`key` names it, null when none), for the
@@ -28,7 +29,7 @@ public enum ModelInfoEnrichment {
         let overrides = deployment.litellmParams.filter { isPriceKey($0.key) && !$0.value.isNull }.keys.sorted()
         for key in overrides { info[key] = deployment.litellmParams[key] }
 
-        for (key, value) in deployment.modelInfo where !value.isNull { info[key] = value }
+        for (key, value) in Redaction.redact(deployment.modelInfo, document: .modelInfo) where !value.isNull { info[key] = value }
 
         if info["litellm_provider"]?.isNull != false {
             info["litellm_provider"] = .string(Provider.of(deployment, costEntry: found?.entry))

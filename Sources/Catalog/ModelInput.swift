@@ -34,7 +34,8 @@ public enum ModelInput {
     }
 
     /// A partial update: keys given replace, keys absent stay, `litellm_params_to_remove` (PATCH)
-    /// removes. A secret sent back as the redaction placeholder keeps the stored value.
+    /// removes. A secret sent back as the redaction placeholder stays the placeholder here: the
+    /// store's `SecretSplit.split(_:previous:)` keeps the stored secret, or refuses the placeholder.
     public static func update(_ current: Deployment, with body: JSONValue, allowRemovals: Bool) throws -> Deployment {
         let members = try object(body, field: nil)
         var updated = current
@@ -43,10 +44,7 @@ public enum ModelInput {
         }
         if let paramsValue = members["litellm_params"], !paramsValue.isNull {
             let params = try litellmParams(paramsValue, requireModel: false)
-            for (key, value) in params {
-                if case .string(Redaction.placeholder) = value, Redaction.isSecretKey(key) { continue }
-                updated.litellmParams[key] = value
-            }
+            for (key, value) in params { updated.litellmParams[key] = value }
         }
         if let infoValue = members["model_info"], !infoValue.isNull {
             let info = try modelInfo(infoValue)
@@ -110,23 +108,7 @@ public enum ModelInput {
             throw CatalogError.invalid(field: "litellm_params.model", message: "litellm_params.model is required")
         }
         for (key, value) in params {
-            let field = "litellm_params.\(key)"
-            switch key {
-            case "tpm", "rpm", "max_parallel_requests", "timeout", "stream_timeout", "max_retries":
-                guard value.isNull || (value.doubleValue.map { $0 >= 0 } ?? false) else {
-                    throw CatalogError.invalid(field: field, message: "\(field) must be a non-negative number")
-                }
-            case "api_base", "api_version", "base_model", "custom_llm_provider", "region_name":
-                guard value.isNull || value.stringValue != nil else {
-                    throw CatalogError.invalid(field: field, message: "\(field) must be a string, not \(value.typeName)")
-                }
-            default:
-                if key.split(separator: "_").contains("cost") {
-                    guard value.isNull || value.doubleValue != nil else {
-                        throw CatalogError.invalid(field: field, message: "\(field) must be a number, not \(value.typeName)")
-                    }
-                }
-            }
+            if let type = paramType(key) { try check(value, is: type, field: "litellm_params.\(key)") }
         }
         return params
     }
@@ -134,10 +116,8 @@ public enum ModelInput {
     static func modelInfo(_ value: JSONValue?) throws -> [String: JSONValue] {
         guard let value, !value.isNull else { return [:] }
         let info = try object(value, field: "model_info")
-        for key in ["base_model", "team_id"] {
-            if let member = info[key], !member.isNull, member.stringValue == nil {
-                throw CatalogError.invalid(field: "model_info.\(key)", message: "model_info.\(key) must be a string, not \(member.typeName)")
-            }
+        for (key, member) in info {
+            if let type = infoType(key) { try check(member, is: type, field: "model_info.\(key)") }
         }
         return info
     }

@@ -1,21 +1,60 @@
-/// What of a deployment's `litellm_params` may be shown: the one rule every read path applies.
+/// What of a deployment's `litellm_params`, `model_info` and a team's `metadata` is secret: the one
+/// rule every read path applies to show them, and `SecretSplit` applies to seal them.
 ///
-/// - Dropped: `api_key`, `client_secret`, `vertex_credentials`, `vertex_ai_credentials`,
-///   `aws_access_key_id`, `aws_secret_access_key` (compared ignoring case) disappear with their value,
-///   as LiteLLM drops them. They are dropped at any depth, not only at the top level: a provider
-///   block nested in the params is as secret as the top level, and dropping is never less safe.
-/// - Masked: any other key, at any depth (objects and lists of objects), whose name split on `_`
-///   and `-` has a piece equal, ignoring case, to one of `secretPieces` (`password`, `secret`, `key`,
-///   `token`, `auth`, `authorization`, `cookie`, `credential(s)`, `access`, `private`,
-///   `certificate`, `fingerprint`, and plurals but `tokens`) — unless a piece is `cost`,
-///   `rpm` or `tpm` (prices and rate limits are not secrets: `input_cost_per_token`). The whole
-///   value, even an object or a list, becomes `placeholder`, so nothing of it leaks (no prefix, no
-///   length).
-/// - Kept as written: a masked key whose value is an `os.environ/NAME` reference (it names where the
-///   secret is, it is not the secret), and a masked key whose value is null (nothing is hidden).
+/// A member of an object is secret when (README, "What is treated as a secret"):
+/// - its **name** is secret: split into pieces on `_`, `-`, `.`, spaces and camelCase boundaries
+///   (`apiKey` → `api`,`key`; `XApiKey` → `x`,`api`,`key`; `APIKey` → `api`,`key`), a piece
+///   equals, ignoring case, one of `secretPieces` — unless a piece is `cost`, `rpm` or `tpm`
+///   (prices and rate limits: `input_cost_per_token`);
+/// - or its **value** is secret by its form, whatever the name (`SecretValues`): a URL with
+///   userinfo (`https://user:pass@host`), a URL whose query names a secret parameter, a
+///   connection string with a secret-named part (`A=b;AccountKey=xyz`), an `Authorization`
+///   value (`Bearer x`, `Basic x`) or a PEM private key;
+/// - or it is the `value` of a header pair (`{"name": "Authorization", "value": "Bearer x"}`, the
+///   name also under `key` or `header`) whose name is secret.
+/// A list item is secret when its value is secret by its form.
+///
+/// Secret values are masked whole, even an object or a list, as `placeholder` (no prefix, no
+/// length): a URL or a connection string is one secret, not a clear part and a secret part, so
+/// nothing of it is shown or stored in clear. `api_key`, `client_secret`, `vertex_credentials`,
+/// `vertex_ai_credentials`, `aws_access_key_id`, `aws_secret_access_key` are dropped with their
+/// value instead, at any depth, as LiteLLM drops them. Kept as written: an `os.environ/NAME`
+/// reference (it names where the secret is) and null (nothing is hidden).
+///
+/// Some names are public whatever they look like: `litellm_params.model` (the gateway routes and
+/// prices by it) and, at the top of `model_info`, the keys LiteLLM's `model_info` defines
+/// (`ModelInfoSchema`: `key` names a cost-map entry, `token_count_model` a tokenizer) with `id`
+/// and `team_id`.
 public enum Redaction {
     /// Shown instead of a masked value.
     public static let placeholder = "********"
+
+    /// Which document a rule applies to: they differ only in the names that are public by definition.
+    public enum Document: Sendable {
+        case litellmParams, modelInfo, metadata
+
+        /// How messages name the document.
+        public var fieldName: String {
+            switch self {
+            case .litellmParams: return "litellm_params"
+            case .modelInfo: return "model_info"
+            case .metadata: return "metadata"
+            }
+        }
+
+        /// Top-level names this document never treats as secret.
+        var publicNames: Set<String> {
+            switch self {
+            case .litellmParams: return ["model"]
+            case .modelInfo: return Redaction.publicModelInfoNames
+            case .metadata: return []
+            }
+        }
+    }
+
+    /// Bumped whenever the rule changes, so that the store seals, once, what an older rule left in
+    /// clear (`SecretReseal`).
+    public static let ruleVersion = 2
 
     static let droppedKeys: Set<String> = [
         "api_key", "client_secret", "vertex_credentials", "vertex_ai_credentials",
@@ -23,29 +62,33 @@ public enum Redaction {
     ]
 
     /// Plurals are included (a list of keys is as secret as one) except "tokens", which names
-    /// limits (`max_tokens`), never secrets.
+    /// limits (`max_tokens`), never secrets. `pass` is not a piece: `use_in_pass_through` is a flag.
     static let secretPieces: Set<String> = [
         "password", "secret", "key", "token", "auth", "authorization", "cookie", "credential",
         "credentials", "access", "private", "certificate", "fingerprint",
         "passwords", "secrets", "keys", "cookies", "certificates", "fingerprints",
+        "apikey", "apikeys", "passwd", "pwd", "bearer", "passphrase", "signature", "sig",
     ]
 
     /// Pieces that mark a name as a price or a rate limit, which must stay visible.
     static let exemptPieces: Set<String> = ["cost", "rpm", "tpm"]
 
+    static let publicModelInfoNames: Set<String> = Set(ModelInfoSchema.keys + ModelInfoEnrichment.coreKeys + ["team_id"])
+
     static let environmentReferencePrefix = "os.environ/"
 
-    /// `params` as it may be shown.
+    /// `params` (a deployment's `litellm_params`) as it may be shown.
     public static func redact(_ params: [String: JSONValue]) -> [String: JSONValue] {
-        var shown: [String: JSONValue] = [:]
-        shown.reserveCapacity(params.count)
-        for (name, value) in params where !isDroppedKey(name) {
-            shown[name] = isMaskedKey(name) ? masked(value) : redact(value)
-        }
-        return shown
+        redact(params, document: .litellmParams)
     }
 
-    /// Whether the value of `name` is a secret: dropped or masked when shown (and sealed when stored).
+    /// A document as it may be shown.
+    public static func redact(_ object: [String: JSONValue], document: Document) -> [String: JSONValue] {
+        redact(object: object, publicNames: document.publicNames)
+    }
+
+    /// Whether the value of `name` is a secret by its name alone: dropped or masked when shown (and
+    /// sealed when stored).
     public static func isSecretKey(_ name: String) -> Bool {
         isDroppedKey(name) || isMaskedKey(name)
     }
@@ -55,25 +98,71 @@ public enum Redaction {
         droppedKeys.contains(name.lowercased())
     }
 
+    /// Whether the member `name` of `object` holds a secret, by its name, its value or its pair.
+    /// Null and `os.environ/` references are never secret values.
+    public static func isSecretMember(_ name: String, of object: [String: JSONValue], publicNames: Set<String> = []) -> Bool {
+        guard let value = object[name], !value.isNull, !SecretSplit.isEnvironmentReference(value) else { return false }
+        if publicNames.contains(name) { return false }
+        return isSecretKey(name) || SecretValues.isSecret(value) || isSecretPairValue(name, of: object)
+    }
+
+    /// Whether a list item holds a secret by its form.
+    public static func isSecretItem(_ value: JSONValue) -> Bool {
+        !SecretSplit.isEnvironmentReference(value) && SecretValues.isSecret(value)
+    }
+
     static func isMaskedKey(_ name: String) -> Bool {
-        let pieces = name.lowercased().split(whereSeparator: { $0 == "_" || $0 == "-" }).map(String.init)
+        let pieces = namePieces(name)
         if pieces.contains(where: exemptPieces.contains) { return false }
         return pieces.contains(where: secretPieces.contains)
     }
 
-    private static func redact(_ value: JSONValue) -> JSONValue {
-        switch value {
-        case .object(let members): return .object(redact(members))
-        case .array(let items): return .array(items.map(redact))
-        default: return value
-        }
+    /// `{"name": "Authorization", "value": "Bearer x"}`: the value of a pair named by a secret name.
+    static func isSecretPairValue(_ name: String, of object: [String: JSONValue]) -> Bool {
+        guard name.lowercased() == "value" else { return false }
+        return ["name", "key", "header"].contains { object[$0]?.stringValue.map(isSecretKey) == true }
     }
 
-    private static func masked(_ value: JSONValue) -> JSONValue {
+    /// `XApiKey` → x, api, key; `AWSSecret_key` → aws, secret, key; lowercased.
+    static func namePieces(_ name: String) -> [String] {
+        var pieces: [String] = []
+        var current: [Character] = []
+        let characters = Array(name)
+        func flush() {
+            if !current.isEmpty { pieces.append(String(current).lowercased()) }
+            current.removeAll(keepingCapacity: true)
+        }
+        for (index, character) in characters.enumerated() {
+            if character == "_" || character == "-" || character == "." || character == " " {
+                flush()
+                continue
+            }
+            if character.isUppercase, let last = current.last {
+                let nextIsLower = index + 1 < characters.count && characters[index + 1].isLowercase
+                // A new word starts at an upper-case letter after a lower-case one or a digit
+                // (apiKey), or at the last capital of an acronym followed by lower case (APIKey).
+                if last.isLowercase || last.isNumber || (last.isUppercase && nextIsLower) { flush() }
+            }
+            current.append(character)
+        }
+        flush()
+        return pieces
+    }
+
+    private static func redact(object: [String: JSONValue], publicNames: Set<String>) -> [String: JSONValue] {
+        var shown: [String: JSONValue] = [:]
+        shown.reserveCapacity(object.count)
+        for (name, value) in object where !isDroppedKey(name) {
+            shown[name] = isSecretMember(name, of: object, publicNames: publicNames) ? .string(placeholder) : redact(value)
+        }
+        return shown
+    }
+
+    private static func redact(_ value: JSONValue) -> JSONValue {
         switch value {
-        case .null: return .null
-        case .string(let text) where text.hasPrefix(environmentReferencePrefix): return value
-        default: return .string(placeholder)
+        case .object(let members): return .object(redact(object: members, publicNames: []))
+        case .array(let items): return .array(items.map { isSecretItem($0) ? .string(placeholder) : redact($0) })
+        default: return value
         }
     }
 }

@@ -4,9 +4,10 @@ import Foundation
 import Hummingbird
 
 /// GET /model/history?model_id=: who changed a model, how, and what it looked like before and
-/// after (litellm_params through the redaction rule), newest first. Each entry is shown only to
-/// whom the policy lets see every state it holds: an id reused by another team, or a model moved
-/// between teams, shows each caller only the entries of the model while it was theirs to see.
+/// after (litellm_params and model_info through the redaction rule), newest first. Each entry is
+/// shown only to whom the policy lets see every state it holds: an id reused by another team, or a
+/// model moved between teams, shows each caller only the entries of the model while it was theirs
+/// to see.
 struct HistoryController: Sendable {
     let history: HistoryRepository
 
@@ -41,7 +42,7 @@ struct HistoryController: Sendable {
         [
             "model_name": .string(deployment.modelName),
             "litellm_params": .object(Redaction.redact(deployment.litellmParams)),
-            "model_info": .object(deployment.modelInfo),
+            "model_info": .object(Redaction.redact(deployment.modelInfo, document: .modelInfo)),
             "team_id": deployment.tenantID.map(JSONValue.string) ?? .null,
             "version": .int(deployment.version),
         ]

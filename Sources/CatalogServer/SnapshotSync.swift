@@ -132,16 +132,16 @@ actor SnapshotSync {
         switch effect {
         case .models(let ids):
             let rows = try await feed.models(ids: ids)
-            publish(ticket: ticket, ids: Set(ids.map(ExactID.init)), models: rows, keys: nil, costMap: nil, seq: nil)
+            publish(ticket: ticket, ids: Set(ids.map { ExactID($0) }), models: rows, keys: nil, costMap: nil, seq: nil)
         case .keys:
             let keys = try await feed.keys()
             publish(ticket: ticket, ids: [], models: [], keys: keys, costMap: nil, seq: nil)
         case .teamsDeleted(let teams):
-            let teams = Set(teams.map(ExactID.init))
+            let teams = Set(teams.map { ExactID($0) })
             let ids = box.withLockedValue { $0.deployments.filter { $0.tenantID.map { teams.contains(ExactID($0)) } ?? false }.map(\.id) }
             let rows = ids.isEmpty ? [] : try await feed.models(ids: ids)
             let keys = try await feed.keys()
-            publish(ticket: ticket, ids: Set(ids.map(ExactID.init)), models: rows, keys: keys, costMap: nil, seq: nil)
+            publish(ticket: ticket, ids: Set(ids.map { ExactID($0) }), models: rows, keys: keys, costMap: nil, seq: nil)
         case .costMap:
             let costMap = try await feed.costMap()
             publish(ticket: ticket, ids: [], models: [], keys: nil, costMap: costMap, seq: nil)

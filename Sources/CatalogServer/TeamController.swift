@@ -66,7 +66,7 @@ struct TeamController: Sendable {
     static func json(_ tenant: Tenant) -> JSONValue {
         [
             "team_id": .string(tenant.id), "team_alias": tenant.alias.map(JSONValue.string) ?? .null,
-            "metadata": .object(tenant.metadata),
+            "metadata": .object(Redaction.redact(tenant.metadata, document: .metadata)),
             "created_at": tenant.createdAt.map { .string(ISO8601DateFormatter().string(from: $0)) } ?? .null,
         ]
     }

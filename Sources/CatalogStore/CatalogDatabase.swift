@@ -53,16 +53,18 @@ public final class CatalogDatabase: Sendable {
         models = ModelRepository(pool: pool, secretKey: configuration.secretKey)
         costs = CostMapRepository(pool: pool)
         keys = KeyRepository(pool: pool)
-        tenants = TenantRepository(pool: pool)
+        tenants = TenantRepository(pool: pool, secretKey: configuration.secretKey)
         history = HistoryRepository(pool: pool)
         feed = ChangeFeed(pool: pool)
     }
 
-    /// Migrates the schema and, in a new database, loads the bundled cost map: whichever process
-    /// meets a database first leaves it as `serve` would. True when it seeded the cost map.
+    /// Migrates the schema, seals what an older redaction rule left in clear (`SecretReseal`) and,
+    /// in a new database, loads the bundled cost map: whichever process meets a database first
+    /// leaves it as `serve` would. True when it seeded the cost map.
     @discardableResult
     public func prepare(logger: Logger) async throws -> Bool {
         try await MigrationRunner(migrations: Migration.bundled(), logger: logger).run(on: pool)
+        try await SecretReseal.run(on: pool, key: configuration.secretKey, logger: logger)
         return try await costs.seedIfEmpty()
     }
 

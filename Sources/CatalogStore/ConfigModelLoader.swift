@@ -46,12 +46,15 @@ public struct ConfigModelLoader: Sendable {
         }
         let entries = try models.enumerated().map { index, model in
             let id = Self.id(for: model)
-            let (stored, secrets) = SecretSplit.split(model.litellmParams)
+            var info = model.modelInfo
+            info["id"] = .string(id)
             do {
+                let (stored, secrets) = try SecretSplit.split(model.litellmParams)
+                let (storedInfo, infoSecrets) = try SecretSplit.split(info, document: .modelInfo)
                 return Entry(id: id, index: index, hash: Self.hash(model, pepper: pepper), model: model,
                              tenant: try AccessPolicy.tenant(forModel: id, named: model.modelName, by: .config, requested: model.teamID),
-                             stored: stored,
-                             sealed: try ModelRepository.seal(secrets, modelID: id, key: secretKey))
+                             stored: stored, storedInfo: storedInfo,
+                             sealed: try ModelRepository.seal(.init(litellmParams: secrets, modelInfo: infoSecrets), modelID: id, key: secretKey))
             } catch CatalogError.invalid(let field, let message) {
                 throw ConfigError(file: file, line: model.line, field: "model_list[\(index)].\(field ?? "litellm_params")", message: message)
             }
@@ -73,9 +76,7 @@ public struct ConfigModelLoader: Sendable {
             for entry in entries {
                 let existing = try connection.query("SELECT config_hash FROM models WHERE id = \(entry.id)")
                 let params = JSONColumns.bind(entry.stored)
-                var info = entry.model.modelInfo
-                info["id"] = .string(entry.id)
-                let infoBind = JSONColumns.bind(info)
+                let infoBind = JSONColumns.bind(entry.storedInfo)
                 if let row = existing.first {
                     if try row.decode(String?.self, "config_hash") == entry.hash {
                         outcome.unchanged += 1
@@ -117,6 +118,7 @@ public struct ConfigModelLoader: Sendable {
         var model: LiteLLMConfig.Model
         var tenant: String?
         var stored: [String: JSONValue]
+        var storedInfo: [String: JSONValue]
         var sealed: (sealed: [UInt8], keyID: String)?
     }
 
@@ -140,7 +142,7 @@ public struct ConfigModelLoader: Sendable {
     public static func id(for model: LiteLLMConfig.Model) -> String {
         if let id = model.modelInfo["id"]?.stringValue, !id.isEmpty { return id }
         let material = JSONWriter.bytes([
-            "model_name": .string(model.modelName), "litellm_params": .object(SecretSplit.split(model.litellmParams).stored),
+            "model_name": .string(model.modelName), "litellm_params": .object(SecretSplit.separate(model.litellmParams).stored),
         ])
         var bytes = Array(SHA256.hash(data: material).prefix(16))
         // Shaped as a version-5-style UUID, like the ids LiteLLM generates.

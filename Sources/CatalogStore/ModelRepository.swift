@@ -35,14 +35,14 @@ public struct ModelRepository: Sendable {
     /// Stores a new deployment, its literal secrets sealed apart; a duplicate id is a conflict on
     /// `model_info.id`. Returns the stored form (secrets replaced by the placeholder).
     public func insert(_ deployment: Deployment, actor: String?) async throws -> Deployment {
-        let (stored, secrets) = SecretSplit.split(deployment.litellmParams)
+        let (stored, secrets) = try SecretSplit.split(deployment)
         let sealed = try Self.seal(secrets, modelID: deployment.id, key: secretKey)
         return try await pool.transaction { connection in
             try Self.setActor(actor, on: connection)
             let row = try connection.query("""
                 INSERT INTO models (id, tenant_id, model_name, litellm_params, model_info, source, created_by, updated_by)
                 VALUES (\(deployment.id), \(deployment.tenantID), \(deployment.modelName),
-                        \(JSONColumns.bind(stored)), \(JSONColumns.bind(deployment.modelInfo)),
+                        \(JSONColumns.bind(stored.litellmParams)), \(JSONColumns.bind(stored.modelInfo)),
                         \(deployment.source.rawValue), \(actor), \(actor))
                 RETURNING id, tenant_id, model_name, litellm_params, model_info, version, source,
                           created_at, updated_at, created_by, updated_by
@@ -65,16 +65,15 @@ public struct ModelRepository: Sendable {
                 FROM models WHERE id = \(id) FOR UPDATE
                 """)
             guard let row = rows.first else { throw CatalogError.notFound(message: "model '\(id)' not found") }
-            var current = try Self.deployment(row)
             let previous = try Self.openSecrets(modelID: id, key: secretKey, on: connection)
-            current.litellmParams = SecretSplit.merge(current.litellmParams, secrets: previous)
+            let current = SecretSplit.merge(try Self.deployment(row), secrets: previous)
             let updated = try change(current)
-            let (stored, secrets) = SecretSplit.split(updated.litellmParams, previous: previous)
+            let (stored, secrets) = try SecretSplit.split(updated, previous: current)
             try Self.writeSecrets(try Self.seal(secrets, modelID: id, key: secretKey), modelID: id, on: connection)
             return try Self.deployment(try connection.query("""
                 UPDATE models SET tenant_id = \(updated.tenantID), model_name = \(updated.modelName),
-                       litellm_params = \(JSONColumns.bind(stored)),
-                       model_info = \(JSONColumns.bind(updated.modelInfo)),
+                       litellm_params = \(JSONColumns.bind(stored.litellmParams)),
+                       model_info = \(JSONColumns.bind(stored.modelInfo)),
                        version = version + 1, updated_at = now(), updated_by = \(actor)
                 WHERE id = \(id)
                 RETURNING id, tenant_id, model_name, litellm_params, model_info, version, source,
@@ -123,17 +122,18 @@ public struct ModelRepository: Sendable {
     }
 
     /// The literal secrets sealed for a model, opened (for the service's own use; never shown).
-    public func secrets(id: String) async throws -> [SecretSplit.Path: JSONValue] {
+    public func secrets(id: String) async throws -> SecretSplit.Secrets {
         try await pool.withConnection { [secretKey] connection in
             try Self.openSecrets(modelID: id, key: secretKey, on: connection)
         }
     }
 
     /// Seals `secrets`, or refuses them when no key is configured. Nil when there is nothing to seal.
-    static func seal(_ secrets: [SecretSplit.Path: JSONValue], modelID: String, key: SecretKey?) throws -> (sealed: [UInt8], keyID: String)? {
+    static func seal(_ secrets: SecretSplit.Secrets, modelID: String, key: SecretKey?) throws -> (sealed: [UInt8], keyID: String)? {
         guard !secrets.isEmpty else { return nil }
         guard let key else {
-            let path = secrets.keys.map(Self.fieldName).sorted().first ?? "litellm_params"
+            let path = (secrets.litellmParams.keys.map { SecretSplit.fieldName($0) }.sorted()
+                + secrets.modelInfo.keys.map { SecretSplit.fieldName($0, document: .modelInfo) }.sorted()).first ?? "litellm_params"
             throw CatalogError.invalid(
                 field: path,
                 message: "\(path) holds a literal secret, which can only be stored when the service has a secret key (CATALOG_SECRET_KEY); reference it as os.environ/NAME instead")
@@ -154,24 +154,14 @@ public struct ModelRepository: Sendable {
     }
 
     /// The model's sealed secrets, opened; empty when it has none.
-    static func openSecrets(modelID: String, key: SecretKey?, on connection: PostgresConnection) throws -> [SecretSplit.Path: JSONValue] {
-        guard let row = try connection.query("SELECT sealed FROM model_secrets WHERE model_id = \(modelID)").first else { return [:] }
+    static func openSecrets(modelID: String, key: SecretKey?, on connection: PostgresConnection) throws -> SecretSplit.Secrets {
+        guard let row = try connection.query("SELECT sealed FROM model_secrets WHERE model_id = \(modelID)").first else { return .init() }
         guard let key else { throw CatalogError.unavailable(message: SecretKeyError.missing.description) }
         do {
             return try key.open(secrets: try row.decode(PostgresBytes.self, "sealed").bytes, modelID: modelID)
         } catch {
             throw CatalogError.unavailable(message: SecretKeyError.cannotOpen.description)
         }
-    }
-
-    /// `litellm_params.extra_headers.Authorization`, for messages.
-    static func fieldName(_ path: SecretSplit.Path) -> String {
-        "litellm_params" + path.map { component in
-            switch component {
-            case .key(let key): return ".\(key)"
-            case .index(let index): return "[\(index)]"
-            }
-        }.joined()
     }
 
     /// Records who makes the transaction's changes, for the change log's triggers.

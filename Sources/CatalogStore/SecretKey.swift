@@ -53,11 +53,26 @@ public struct SecretKey: Sendable {
     }
 
     /// The secrets of one model, sealed as one blob.
-    func seal(_ secrets: [SecretSplit.Path: JSONValue], modelID: String) throws -> [UInt8] {
+    func seal(_ secrets: SecretSplit.Secrets, modelID: String) throws -> [UInt8] {
         try seal(JSONWriter.bytes(SecretSplit.encode(secrets)), context: modelID)
     }
 
-    func open(secrets sealed: [UInt8], modelID: String) throws -> [SecretSplit.Path: JSONValue] {
+    /// The secrets of one team's metadata. The context cannot be a model's: model ids hold no NUL.
+    func seal(metadata secrets: [SecretSplit.Path: JSONValue], tenantID: String) throws -> [UInt8] {
+        try seal(secrets, modelID: Self.tenantContext(tenantID))
+    }
+
+    func open(metadata sealed: [UInt8], tenantID: String) throws -> [SecretSplit.Path: JSONValue] {
+        try open(secrets: sealed, modelID: Self.tenantContext(tenantID)).litellmParams
+    }
+
+    static func tenantContext(_ tenantID: String) -> String { "tenant\u{0}" + tenantID }
+
+    func seal(_ secrets: [SecretSplit.Path: JSONValue], modelID: String) throws -> [UInt8] {
+        try seal(SecretSplit.Secrets(litellmParams: secrets), modelID: modelID)
+    }
+
+    func open(secrets sealed: [UInt8], modelID: String) throws -> SecretSplit.Secrets {
         let plaintext = try open(sealed, context: modelID)
         guard let document = try? JSONParser.parse(bytes: plaintext),
               let secrets = SecretSplit.decode(document)

@@ -17,23 +17,69 @@ public struct Tenant: Sendable, Hashable {
     }
 }
 
-/// The `tenants` table.
+/// The `tenants` table. Literal secrets of a team's metadata (by the redaction rule) are sealed
+/// apart in `tenant_secrets`, as a model's are; `metadata` keeps the placeholder in their place.
 public struct TenantRepository: Sendable {
     let pool: StorePool
+    /// Seals literal secrets; without one, storing a literal secret is refused.
+    let secretKey: SecretKey?
 
-    public init(pool: PostgresConnectionPool) {
+    public init(pool: PostgresConnectionPool, secretKey: SecretKey? = nil) {
         self.pool = StorePool(pool)
+        self.secretKey = secretKey
     }
 
+    /// Stores a new team; returns its stored form (secrets of its metadata replaced by the placeholder).
     public func create(_ tenant: Tenant, actor: String?) async throws -> Tenant {
-        try await pool.transaction { connection in
+        let (stored, secrets) = try SecretSplit.split(tenant.metadata, document: .metadata)
+        let sealed = try Self.seal(secrets, tenantID: tenant.id, key: secretKey)
+        return try await pool.transaction { connection in
             try ModelRepository.setActor(actor, on: connection)
-            return try Self.tenant(try connection.query("""
+            let created = try Self.tenant(try connection.query("""
                 INSERT INTO tenants (id, alias, metadata, created_by, updated_by)
-                VALUES (\(tenant.id), \(tenant.alias), \(JSONColumns.bind(tenant.metadata)), \(actor), \(actor))
+                VALUES (\(tenant.id), \(tenant.alias), \(JSONColumns.bind(stored)), \(actor), \(actor))
                 RETURNING id, alias, metadata, created_at
                 """)[0])
+            try Self.writeSecrets(sealed, tenantID: tenant.id, on: connection)
+            return created
         }
+    }
+
+    /// The literal secrets sealed for a team's metadata, opened (for the service's own use; never shown).
+    public func secrets(id: String) async throws -> [SecretSplit.Path: JSONValue] {
+        try await pool.withConnection { [secretKey] connection in
+            guard let row = try connection.query("SELECT sealed FROM tenant_secrets WHERE tenant_id = \(id)").first else { return [:] }
+            guard let secretKey else { throw CatalogError.unavailable(message: SecretKeyError.missing.description) }
+            do {
+                return try secretKey.open(metadata: try row.decode(PostgresBytes.self, "sealed").bytes, tenantID: id)
+            } catch {
+                throw CatalogError.unavailable(message: SecretKeyError.cannotOpen.description)
+            }
+        }
+    }
+
+    /// Seals `secrets`, or refuses them when no key is configured. Nil when there is nothing to seal.
+    static func seal(_ secrets: [SecretSplit.Path: JSONValue], tenantID: String, key: SecretKey?) throws -> (sealed: [UInt8], keyID: String)? {
+        guard !secrets.isEmpty else { return nil }
+        guard let key else {
+            let path = secrets.keys.map { SecretSplit.fieldName($0, document: .metadata) }.sorted().first ?? "metadata"
+            throw CatalogError.invalid(
+                field: path,
+                message: "\(path) holds a literal secret, which can only be stored when the service has a secret key (CATALOG_SECRET_KEY); reference it as os.environ/NAME instead")
+        }
+        return (try key.seal(metadata: secrets, tenantID: tenantID), key.id)
+    }
+
+    /// Replaces (or removes) the sealed secrets of a team.
+    static func writeSecrets(_ sealed: (sealed: [UInt8], keyID: String)?, tenantID: String, on connection: PostgresConnection) throws {
+        guard let sealed else {
+            try connection.query("DELETE FROM tenant_secrets WHERE tenant_id = \(tenantID)")
+            return
+        }
+        try connection.query("""
+            INSERT INTO tenant_secrets (tenant_id, sealed, key_id) VALUES (\(tenantID), \(PostgresBytes(sealed.sealed)), \(sealed.keyID))
+            ON CONFLICT (tenant_id) DO UPDATE SET sealed = EXCLUDED.sealed, key_id = EXCLUDED.key_id, updated_at = now()
+            """)
     }
 
     public func all() async throws -> [Tenant] {

@@ -221,7 +221,7 @@ struct DeploymentFilesTests {
                 SELECT litellm_params->>'api_key' AS api_key FROM models WHERE id = \("deployment-sealed-1")
                 """)
             let sealedBy = try await pool.query("SELECT key_id FROM model_secrets WHERE model_id = \("deployment-sealed-1")")
-            let opened = try await ModelRepository(pool: pool, secretKey: key).secrets(id: "deployment-sealed-1")
+            let opened = try await ModelRepository(pool: pool, secretKey: key).secrets(id: "deployment-sealed-1").litellmParams
             return (stored, sealedBy, opened)
         }
         #expect(try stored.first?.decode(String.self, "api_key") == "********", "the literal is not replaced in litellm_params")

@@ -70,7 +70,7 @@ struct ModelWriteTests {
             // The column holds the placeholder; the sealed value is still the original.
             let stored = try await catalog.pool.query("SELECT litellm_params->>'api_token' AS token FROM models WHERE id = 'm-1'")
             #expect(try stored[0].decode(String.self, "token") == "********")
-            let sealed = try await ModelRepository(pool: catalog.pool, secretKey: TestCatalog.secretKey).secrets(id: "m-1")
+            let sealed = try await ModelRepository(pool: catalog.pool, secretKey: TestCatalog.secretKey).secrets(id: "m-1").litellmParams
             #expect(sealed == [[.key("api_token")]: "tok-original"])
         }
         await catalog.close()

@@ -65,7 +65,7 @@ struct SecretsAtRestTests {
         for secret in Self.nestedSecrets { #expect(!dump.contains(secret), "\(secret)") }
 
         // The service still has them, sealed, including the one sent back as the placeholder.
-        let sealed = try await ModelRepository(pool: catalog.pool, secretKey: TestCatalog.secretKey).secrets(id: "vertex-1")
+        let sealed = try await ModelRepository(pool: catalog.pool, secretKey: TestCatalog.secretKey).secrets(id: "vertex-1").litellmParams
         #expect(sealed[[.key("extra_headers"), .key("Authorization")]] == "Bearer sk-nested-header-secret-1")
         // "credentials" is itself a secret name: the whole object is sealed.
         #expect(sealed[[.key("credentials")]]?["private_key"] == "tok-credential-secret-2")
@@ -126,7 +126,7 @@ struct SecretsAtRestTests {
         let count = try await SecretRotation.rotate(on: catalog.pool, from: old, to: new)
         #expect(count == before)
         #expect(try await catalog.pool.query("SELECT count(*) AS n FROM model_secrets WHERE key_id = \(new.id)")[0].decode(Int.self, "n") == before)
-        #expect(try await ModelRepository(pool: catalog.pool, secretKey: new).secrets(id: "dep-0000")[[.key("api_key")]] == "sk-test-123")
+        #expect(try await ModelRepository(pool: catalog.pool, secretKey: new).secrets(id: "dep-0000").litellmParams[[.key("api_key")]] == "sk-test-123")
         await #expect(throws: CatalogError.self) { try await ModelRepository(pool: catalog.pool, secretKey: old).secrets(id: "dep-0000") }
         // A wrong "current" key moves nothing.
         let stranger = SecretKey.generate().key

@@ -100,4 +100,44 @@ struct ReportingTests {
         }
         await pool.close()
     }
+
+    /// Values a plain-SQL write can store (the API refuses them) that once made the views fail.
+    static let badRows: [(String, String, String)] = [
+        ("rpm-huge", #"{"model":"openai/gpt-4o","rpm":1e20}"#, "{}"),
+        ("tpm-huge-string", #"{"model":"openai/gpt-4o","tpm":"99999999999999999999999"}"#, "{}"),
+        ("context-text", #"{"model":"openai/gpt-4o"}"#, #"{"max_input_tokens":"x"}"#),
+        ("context-huge", #"{"model":"openai/gpt-4o"}"#, #"{"max_input_tokens":1e30}"#),
+        ("price-dots", #"{"model":"openai/gpt-4o"}"#, #"{"input_cost_per_token":"..."}"#),
+        ("price-exponent", #"{"model":"openai/gpt-4o","input_cost_per_token":"1e999999"}"#, "{}"),
+        // LONG stands for 200,000 nines: more digits than numeric holds.
+        ("price-long", #"{"model":"openai/gpt-4o"}"#, #"{"output_cost_per_token":"LONG"}"#),
+        ("price-object", #"{"model":"openai/gpt-4o"}"#, #"{"input_cost_per_token":{"a":1},"mode":7,"litellm_provider":[1]}"#),
+    ]
+
+    @Test("a plain-SQL row with bad values reads as NULLs and breaks neither view", arguments: badRows)
+    func badValues(id: String, params: String, info: String) async throws {
+        let pool = try await Self.seeded()
+        try await pool.query("""
+            INSERT INTO models (id, tenant_id, model_name, litellm_params, model_info)
+            VALUES (\(id), 't1', \(id), \(PostgresJSONB(params)),
+                    \(PostgresJSONB(info.replacingOccurrences(of: "LONG", with: String(repeating: "9", count: 200_000)))))
+            """)
+        let row = try await Self.asRole("catalog_reporting", on: pool) { connection in
+            let all = try connection.query("SELECT * FROM reporting.deployments")
+            #expect(all.count == 4)
+            return try connection.query("""
+                SELECT context_window, rpm, tpm, input_cost_per_token::text AS input, output_cost_per_token::text AS output
+                FROM reporting.deployments WHERE id = \(id)
+                """)[0]
+        }
+        if id.hasPrefix("rpm") { #expect(try row.decode(Int?.self, "rpm") == nil) }
+        if id.hasPrefix("tpm") { #expect(try row.decode(Int?.self, "tpm") == nil) }
+        if id.hasPrefix("context") { #expect(try row.decode(Int?.self, "context_window") == nil) }
+        if id.hasPrefix("price") { #expect(try row.decode(String?.self, "output") != String(repeating: "9", count: 200000)) }
+        let summary = try await Self.asRole("catalog_reporting", on: pool) { connection in
+            try connection.query("SELECT * FROM reporting.tenant_summary WHERE tenant_id = 't1'")[0].decode(Int.self, "deployments")
+        }
+        #expect(summary == 2)
+        await pool.close()
+    }
 }

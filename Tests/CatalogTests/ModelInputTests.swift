@@ -86,6 +86,11 @@ struct ModelInputTests {
         ("api_base", 5), ("api_version", true), ("base_model", ["gpt-4o"]), ("custom_llm_provider", ["x": 1]),
         ("region_name", 1), ("input_cost_per_token", "0.1"), ("output_cost_per_token", true),
         ("cost", "free"), ("input_cost_per_second", [1]),
+        // Ranges (issue 11, item 11): limits are whole numbers a bigint and a JSON client hold; prices are
+        // finite and not negative.
+        ("rpm", 1e20), ("tpm", 1.5), ("max_parallel_requests", 9_007_199_254_740_992), ("max_tokens", "many"),
+        ("max_input_tokens", -1), ("input_cost_per_token", -0.000_001), ("input_cost_per_token", .double(.infinity)),
+        ("timeout", .double(.nan)), ("search_context_cost_per_query", "x"),
     ]
 
     @Test("a litellm_params value of the wrong type", arguments: paramRefusals)
@@ -94,17 +99,48 @@ struct ModelInputTests {
     }
 
     static let paramsAccepted: [(String, JSONValue)] = [
-        ("tpm", 0), ("tpm", 1.5), ("tpm", nil), ("rpm", 100_000), ("timeout", 600.0), ("max_retries", 0),
+        ("tpm", 0), ("tpm", 2.0), ("tpm", nil), ("rpm", 100_000), ("timeout", 600.0), ("timeout", 0.5), ("max_retries", 0),
+        ("rpm", 9_007_199_254_740_991), ("max_tokens", 4096), ("search_context_cost_per_query", ["search_context_size_low": 0.01]),
         ("api_base", nil), ("api_base", "https://example.com"), ("region_name", "eu-west-1"),
         ("input_cost_per_token", 0), ("input_cost_per_token", 0.000_002), ("output_cost_per_token", nil),
         // "cost" must be a whole piece; other keys are open.
-        ("costly_flag", "yes"), ("max_tokens", "many"), ("extra_headers", ["X-A": "b"]), ("api_key", "sk-1"),
+        ("costly_flag", "yes"), ("extra_headers", ["X-A": "b"]), ("api_key", "sk-1"),
     ]
 
     @Test("a litellm_params value accepted as given", arguments: paramsAccepted)
     func paramAccepted(key: String, value: JSONValue) throws {
         let deployment = try ModelInput.newDeployment(from: Self.newBody(params: [key: value]))
         #expect(deployment.litellmParams[key] == value)
+    }
+
+    /// model_info keys LiteLLM's schema and the cost map type: the value refused and the field named.
+    static let infoRefusals: [(String, JSONValue)] = [
+        ("max_input_tokens", "x"), ("max_input_tokens", 1e20), ("max_tokens", 1.5), ("max_output_tokens", -1),
+        ("input_cost_per_token", "0.1"), ("input_cost_per_token", "..."), ("output_cost_per_token", -1),
+        ("cache_read_input_token_cost", [0.1]), ("rpm", "10"), ("tpm", -5), ("litellm_provider", 3), ("mode", ["chat"]),
+        ("supports_vision", "yes"), ("search_context_cost_per_query", "x"),
+    ]
+
+    @Test("a model_info value of the wrong type or range", arguments: infoRefusals)
+    func infoRefused(key: String, value: JSONValue) {
+        Self.expectInvalid("model_info.\(key)") { try ModelInput.newDeployment(from: Self.newBody(info: [key: value])) }
+        Self.expectInvalid("model_info.\(key)") {
+            try ModelInput.update(Self.current, with: ["model_info": .object([key: value])], allowRemovals: false)
+        }
+    }
+
+    static let infoAcceptances: [(String, JSONValue)] = [
+        ("max_input_tokens", 128_000), ("max_input_tokens", nil), ("input_cost_per_token", 0.000_002_5),
+        ("rpm", 1.5), ("supports_vision", true), ("mode", "chat"), ("litellm_provider", "openai"),
+        ("search_context_cost_per_query", ["search_context_size_low": 0.01]),
+        // Keys outside the schema are open, "cost" piece or not.
+        ("description", 5), ("my_cost_center", "ops"), ("tier", ["gold"]),
+    ]
+
+    @Test("a model_info value accepted as given", arguments: infoAcceptances)
+    func infoAccepted(key: String, value: JSONValue) throws {
+        let deployment = try ModelInput.newDeployment(from: Self.newBody(info: [key: value]))
+        #expect(deployment.modelInfo[key] == value)
     }
 
     @Test func aGivenIDIsKept() throws {
@@ -245,19 +281,22 @@ struct ModelInputTests {
         }
     }
 
-    @Test func anEchoedPlaceholderKeepsTheStoredSecret() throws {
+    @Test func anEchoedPlaceholderIsResolvedBySecretSplit() throws {
         let updated = try ModelInput.update(Self.current, with: [
-            "litellm_params": ["api_key": Self.placeholder, "azure_ad_token": Self.placeholder, "api_version": "2025-01-01"],
+            "litellm_params": ["api_key": Self.placeholder, "api_version": "2025-01-01"],
         ], allowRemovals: false)
-        #expect(updated.litellmParams["api_key"] == "sk-old")
-        // A placeholder for a secret that was never set sets nothing.
-        #expect(updated.litellmParams["azure_ad_token"] == nil)
+        // update passes the placeholder on; the store's split against the current deployment keeps the secret.
+        #expect(updated.litellmParams["api_key"] == Self.placeholder)
         #expect(updated.litellmParams["api_version"] == "2025-01-01")
+        let (stored, secrets) = try SecretSplit.split(updated, previous: Self.current)
+        #expect(secrets.litellmParams[[.key("api_key")]] == "sk-old")
+        #expect(SecretSplit.merge(stored, secrets: secrets).litellmParams["api_key"] == "sk-old")
     }
 
-    @Test func aPlaceholderUnderAPlainKeyIsAValue() throws {
-        let updated = try ModelInput.update(Self.current, with: ["litellm_params": ["api_version": Self.placeholder]], allowRemovals: false)
-        #expect(updated.litellmParams["api_version"] == Self.placeholder)
+    @Test("a placeholder for a secret never set, or for a visible value, is refused", arguments: ["azure_ad_token", "api_version"])
+    func aPlaceholderWithNothingToKeep(key: String) throws {
+        let updated = try ModelInput.update(Self.current, with: ["litellm_params": .object([key: Self.placeholder])], allowRemovals: false)
+        Self.expectInvalid("litellm_params.\(key)") { try SecretSplit.split(updated, previous: Self.current) }
     }
 
     @Test func aNewSecretReplacesTheStoredOne() throws {
@@ -267,12 +306,12 @@ struct ModelInputTests {
 
     @Test func aNestedPlaceholderIsRestoredBySecretSplit() throws {
         // update passes a nested placeholder through; the store's split with the previous secrets keeps it.
-        let previous = SecretSplit.split(Self.current.litellmParams).secrets
+        let previous = Self.current.litellmParams
         let updated = try ModelInput.update(Self.current, with: [
             "litellm_params": ["extra_headers": ["Authorization": Self.placeholder, "X-Source": "other"]],
         ], allowRemovals: false)
         #expect(updated.litellmParams["extra_headers"] == ["Authorization": Self.placeholder, "X-Source": "other"])
-        let (stored, secrets) = SecretSplit.split(updated.litellmParams, previous: previous)
+        let (stored, secrets) = try SecretSplit.split(updated.litellmParams, previous: previous)
         #expect(secrets == [[.key("api_key")]: "sk-old", [.key("extra_headers"), .key("Authorization")]: "Bearer old"])
         #expect(SecretSplit.merge(stored, secrets: secrets)["extra_headers"] == ["Authorization": "Bearer old", "X-Source": "other"])
     }

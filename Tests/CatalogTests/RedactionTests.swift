@@ -37,6 +37,17 @@ struct RedactionTests {
         ("monkey", .shown), ("keyboard", .shown), ("turkey_sandwich", .shown), ("tokenizer", .shown),
         ("oauth_scope", .shown), ("accessible", .shown), ("authority", .shown), ("keyring_path", .shown),
         ("model", .shown), ("api_base", .shown), ("api_version", .shown), ("max_parallel_requests", .shown),
+        // camelCase and acronyms are split into pieces too (issue 11, item 9).
+        ("apiKey", .masked), ("accessToken", .masked), ("clientSecret", .masked), ("XApiKey", .masked),
+        ("APIKey", .masked), ("AWSSecretAccessKey", .masked), ("session2Token", .masked), ("x.api.key", .masked),
+        ("Account Key", .masked), ("AccountKey", .masked), ("SharedAccessKey", .masked),
+        // More secret pieces.
+        ("apikey", .masked), ("APIKEY", .masked), ("passwd", .masked), ("db_pwd", .masked), ("bearer", .masked),
+        ("ssh_passphrase", .masked), ("request_signature", .masked), ("sig", .masked),
+        // camelCase prices, limits and harmless words stay visible.
+        ("inputCostPerToken", .shown), ("maxTokens", .shown), ("tpmLimit", .shown), ("keyRpm", .shown),
+        ("use_in_pass_through", .shown), ("passthrough", .shown), ("Keyboard", .shown), ("signed", .shown),
+        ("apiBase", .shown), ("monkeyID", .shown), ("accessibleModels", .shown),
     ]
 
     @Test("each key of the table", arguments: table)
@@ -57,6 +68,72 @@ struct RedactionTests {
             #expect(shown[name] == Self.secret)
             #expect(!Redaction.isSecretKey(name))
         }
+    }
+
+    /// One row per value under a harmless name: whether its form makes it a secret.
+    static let valueTable: [(JSONValue, Bool)] = [
+        // URLs with userinfo, with or without a password, and with a secret query parameter.
+        ("https://user:pass@example.com/v1", true), ("https://user@example.com", true),
+        ("postgres://catalog:pw@db:5432/catalog", true), ("https://example.com/v1?api_key=sk-1", true),
+        ("https://example.com/v1?x=1&token=t#f", true), ("https://a.blob.core.windows.net/c?sv=2020&sig=abc", true),
+        // Connection strings with a secret-named part.
+        ("DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=xyz==;EndpointSuffix=core.windows.net", true),
+        ("Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=root;SharedAccessKey=abc=", true),
+        ("Server=db;Database=x;User Id=u;Password=p;", true), ("password=hunter2", true), ("AccessKey = k1 ; Region=eu", true),
+        // Authorization values and private keys.
+        ("Bearer sk-abc", true), ("bearer eyJhbGciOi", true), ("Basic dXNlcjpwYXNz", true),
+        ("-----BEGIN PRIVATE KEY-----\nMIIE...\n-----END PRIVATE KEY-----", true),
+        ("-----BEGIN RSA PRIVATE KEY-----", true),
+        // Not secrets.
+        ("https://example.openai.azure.com", false), ("https://example.com/v1?api-version=2024-10-21", false),
+        ("https://example.com/path@v2", false), ("AccountName=acct;EndpointSuffix=core.windows.net", false),
+        ("Password=", false), ("a=b", false), ("input_cost_per_token=0.1", false), ("Bearer", false),
+        ("Bearer of good news", false), ("azure/gpt-4o", false), ("os.environ/DATABASE_URL", false),
+        ("user@example.com", false), (42, false), (true, false), (nil, false), (["https://u:p@h"], false),
+    ]
+
+    @Test("each value of the table", arguments: valueTable)
+    func valueRow(value: JSONValue, isSecret: Bool) {
+        let shown = Redaction.redact(["note": value, "neighbour": "visible"])
+        #expect(shown["neighbour"] == "visible")
+        #expect(Redaction.isSecretMember("note", of: ["note": value]) == isSecret)
+        if isSecret {
+            #expect(shown["note"] == Self.masked)
+        } else if value.arrayValue == nil {
+            #expect(shown["note"] == value)
+        }
+    }
+
+    @Test func secretValuesInListsAreMaskedItemByItem() {
+        let shown = Redaction.redact(["fallback_bases": ["https://u:p@one.example", "https://two.example", "os.environ/X"]])
+        #expect(shown["fallback_bases"] == [Self.masked, "https://two.example", "os.environ/X"])
+    }
+
+    @Test func theValueOfASecretNamedHeaderPairIsSecret() {
+        let shown = Redaction.redact([
+            "extra_headers": [
+                ["name": "Authorization", "value": "token-1"], ["name": "X-Request-Source", "value": "catalog"],
+                ["header": "x-api-key", "value": "token-2"], ["name": "Cookie", "value": "os.environ/COOKIE"],
+            ],
+        ])
+        #expect(shown["extra_headers"] == [
+            ["name": "Authorization", "value": Self.masked], ["name": "X-Request-Source", "value": "catalog"],
+            ["header": "x-api-key", "value": Self.masked], ["name": "Cookie", "value": "os.environ/COOKIE"],
+        ])
+    }
+
+    @Test func modelInfoKeysLiteLLMDefinesStayVisible() {
+        var info: [String: JSONValue] = [:]
+        for key in ModelInfoSchema.keys { info[key] = .string("value-of-\(key)") }
+        info["apiKey"] = "sk-in-info"
+        info["metadata"] = ["owner_token": "t-1", "owner": "ops"]
+        let shown = Redaction.redact(info, document: .modelInfo)
+        for key in ModelInfoSchema.keys { #expect(shown[key] == info[key], "\(key)") }
+        #expect(shown["apiKey"] == Self.masked)
+        #expect(shown["metadata"] == ["owner_token": Self.masked, "owner": "ops"])
+        // In litellm_params, the same names are not exempt: only `model` is.
+        #expect(Redaction.redact(["key": "k", "token_count_model": "x", "model": "Bearer x"])
+            == ["key": Self.masked, "token_count_model": Self.masked, "model": "Bearer x"])
     }
 
     @Test func droppedKeysGoWhateverTheirValue() {

@@ -1,0 +1,91 @@
+/// The types `litellm_params` and `model_info` keys must have, where LiteLLM's schema and the cost
+/// map define one: what the gateway, `/model/info` and the reporting views read as a number must be
+/// one, in a range a bigint and a JSON client hold. Other keys are open (LiteLLM passes them on).
+extension ModelInput {
+    /// What a key must hold (null is always accepted: unknown).
+    enum FieldType: Sendable {
+        /// A whole number from 0 to `maxWhole`: limits and token counts.
+        case whole
+        /// A finite number from 0: prices, timeouts.
+        case amount
+        /// A price that the cost map also writes as an object of prices.
+        case amountOrObject
+        case string
+        case bool
+    }
+
+    /// The largest whole number accepted: the largest a JSON number holds exactly (2^53 - 1).
+    static let maxWhole = 9_007_199_254_740_991
+
+    static let wholeKeys: Set<String> = ["max_tokens", "max_input_tokens", "max_output_tokens"]
+    /// Prices the cost map writes as objects (`search_context_cost_per_query`'s sizes).
+    static let objectPriceKeys: Set<String> = ["search_context_cost_per_query", "guardrail_cost_per_unit"]
+
+    static func paramType(_ key: String) -> FieldType? {
+        switch key {
+        case "tpm", "rpm", "max_parallel_requests", "max_retries": return .whole
+        case "timeout", "stream_timeout": return .amount
+        case "api_base", "api_version", "base_model", "custom_llm_provider", "region_name": return .string
+        default:
+            if wholeKeys.contains(key) { return .whole }
+            return isPrice(key) ? priceType(key) : nil
+        }
+    }
+
+    static func infoType(_ key: String) -> FieldType? {
+        switch key {
+        case "base_model", "team_id", "litellm_provider", "mode": return .string
+        // The cost map writes these as fractions too.
+        case "tpm", "rpm", "output_vector_size", "prompt_cache_min_tokens": return .amount
+        default:
+            if wholeKeys.contains(key) { return .whole }
+            guard ModelInfoSchema.known.contains(key) else { return nil }
+            if key.hasPrefix("supports_") { return .bool }
+            return isPrice(key) ? priceType(key) : nil
+        }
+    }
+
+    static func isPrice(_ key: String) -> Bool { key.split(separator: "_").contains("cost") }
+
+    static func priceType(_ key: String) -> FieldType { objectPriceKeys.contains(key) ? .amountOrObject : .amount }
+
+    /// Throws, naming `field`, when `value` is not of `type`.
+    static func check(_ value: JSONValue, is type: FieldType, field: String) throws {
+        if value.isNull { return }
+        switch type {
+        case .whole:
+            guard let number = value.doubleValue, number.isFinite, number >= 0, number.rounded() == number,
+                  number <= Double(maxWhole) else {
+                throw CatalogError.invalid(field: field, message: "\(field) must be a whole number from 0 to \(maxWhole), not \(describe(value))")
+            }
+        case .amount, .amountOrObject:
+            if type == .amountOrObject, value.objectValue != nil { return }
+            guard let number = value.doubleValue, number.isFinite, number >= 0 else {
+                throw CatalogError.invalid(field: field, message: "\(field) must be a finite number from 0, not \(describe(value))")
+            }
+        case .string:
+            guard value.stringValue != nil else {
+                throw CatalogError.invalid(field: field, message: "\(field) must be a string, not \(value.typeName)")
+            }
+        case .bool:
+            guard value.boolValue != nil else {
+                throw CatalogError.invalid(field: field, message: "\(field) must be true or false, not \(value.typeName)")
+            }
+        }
+    }
+
+    /// A number is named by its kind and value (never secret: these fields are limits and prices),
+    /// anything else by its type.
+    static func describe(_ value: JSONValue) -> String {
+        switch value {
+        case .int(let number): return "\(number)"
+        case .double(let number): return "\(number)"
+        default: return value.typeName
+        }
+    }
+}
+
+extension ModelInfoSchema {
+    /// The schema's keys, for membership tests.
+    static let known: Set<String> = Set(keys)
+}
