@@ -7,6 +7,8 @@ import Hummingbird
 struct ModelWriteController: Sendable {
     let models: ModelRepository
     let reader: any CatalogReading
+    /// The size and per-tenant limits of API writes; who is held to which is `ModelQuota`'s rule.
+    let quota: ModelQuota
     let afterWrite: @Sendable () async -> Void
 
     func addRoutes(to group: RouterGroup<CatalogRequestContext>) {
@@ -20,7 +22,7 @@ struct ModelWriteController: Sendable {
         let principal = try context.requirePrincipal()
         var deployment = try ModelInput.newDeployment(from: try await RequestJSON.read(request))
         deployment.assign(to: try AccessPolicy.tenant(forModelBy: principal, requested: try ModelInput.requestedTeam(deployment.modelInfo)))
-        let stored = try await models.insert(deployment, actor: principal.actor)
+        let stored = try await models.insert(deployment, actor: principal.actor, quota: quota.enforcement(for: principal))
         return try await view(stored)
     }
 
@@ -40,7 +42,7 @@ struct ModelWriteController: Sendable {
     /// `model_info.team_id` moves the model (null: to shared), under the policy; one that does not
     /// leaves it where it is.
     private func change(_ id: String, with body: JSONValue, by principal: Principal, allowRemovals: Bool) async throws -> Response {
-        let stored = try await models.update(id: id, actor: principal.actor) { current in
+        let stored = try await models.update(id: id, actor: principal.actor, quota: quota.enforcement(for: principal)) { current in
             try AccessPolicy.authorizeChange(of: current, by: principal)
             var updated = try ModelInput.update(current, with: body, allowRemovals: allowRemovals)
             let move = try ModelInput.teamMove(in: body)
