@@ -85,18 +85,26 @@ struct RawResponse {
     }
 }
 
-/// Runs blocking socket code on a Dispatch thread, never on the cooperative pool: a test blocked
-/// in `recv` there would starve the very server it waits for (its handlers run on that pool).
+/// Runs blocking socket code on a thread of its own, never on the cooperative pool (a test
+/// blocked in `recv` there would starve the very server it waits for: its handlers run on that
+/// pool) nor on Dispatch's global queue (which runs about one block per core, so a blocked test
+/// would delay another's send past the timeouts under test).
 func offloaded<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
-        DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
+        Thread.detachNewThread { continuation.resume(with: Result { try body() }) }
     }
 }
 
 /// The blocking calls, off the cooperative pool, so that a test's expectations stay in its task.
 extension RawConnection {
-    static func open(port: Int) async throws -> RawConnection {
-        try await offloaded { try RawConnection(port: port) }
+    /// Connects and, in the same breath, sends `first` (when given): a connection left silent
+    /// between the two would meet the idle timeout instead of the one under test.
+    static func open(port: Int, sending first: String? = nil) async throws -> RawConnection {
+        try await offloaded {
+            let connection = try RawConnection(port: port)
+            if let first { connection.send(first) }
+            return connection
+        }
     }
 
     @discardableResult
