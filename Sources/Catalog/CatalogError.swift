@@ -13,6 +13,8 @@ public enum CatalogError: Error, Sendable, Equatable {
     case unauthorized(message: String)
     /// A body too large to read.
     case tooLarge(message: String)
+    /// A quota is used up (a tenant's number of models or bytes of parameters).
+    case quotaExceeded(message: String)
     /// The database cannot be reached right now.
     case unavailable(message: String)
     /// A failure that is our bug, not the caller's: `message` is for the log (it holds no secret)

@@ -62,6 +62,8 @@ struct APIError: Error {
             return APIError(status: .unauthorized, message: message, type: "auth_error", param: nil, code: nil)
         case .tooLarge(let message):
             return APIError(status: .contentTooLarge, message: message, type: "invalid_request_error", param: nil, code: nil)
+        case .quotaExceeded(let message):
+            return APIError(status: .tooManyRequests, message: message, type: "invalid_request_error", param: nil, code: nil)
         case .unavailable(let message):
             return APIError(status: .serviceUnavailable, message: message, type: "service_unavailable", param: nil, code: nil)
         case .internal:

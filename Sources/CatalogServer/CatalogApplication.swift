@@ -24,6 +24,10 @@ public struct CatalogConfiguration: Sendable {
     /// Answer reads from the replica's in-memory snapshot kept current by the change listener;
     /// nil (`serve --no-cache`) answers every read with a database query.
     public var replica: ReplicaOptions?
+    /// Timeouts and caps of the HTTP layer (slow clients, oversized requests, connection count).
+    public var limits: ServerLimits = ServerLimits()
+    /// How large a model, and how many models and bytes a tenant, API writes may make.
+    public var modelQuota: ModelQuota = ModelQuota()
 
     public init(
         database: CatalogDatabase.Configuration, host: String = "0.0.0.0", port: Int = 4000, auth: AuthConfiguration,
@@ -132,7 +136,10 @@ public func buildApplication(
     let services: [any Service] = [DatabaseService(database: database)] + (cache.map { [$0.listener] } ?? [])
     let application = Application(
         router: router,
-        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "model-catalog"),
+        server: .guardedHTTP1(limits: configuration.limits),
+        configuration: .init(
+            address: .hostname(configuration.host, port: configuration.port), serverName: "model-catalog",
+            availableConnectionsDelegate: .maximum(configuration.limits.maxConnections + configuration.limits.probeConnections, logger: logger)),
         services: services,
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger)
@@ -167,7 +174,7 @@ func buildRouter(configuration: CatalogConfiguration, database: CatalogDatabase,
     let reads = ModelReadController(reader: reader)
     reads.addRoutes(to: authenticated)
     OpenAIModelsController(reads: reads).addRoutes(to: authenticated)
-    ModelWriteController(models: database.models, reader: reader, afterWrite: afterWrite).addRoutes(to: authenticated)
+    ModelWriteController(models: database.models, reader: reader, quota: configuration.modelQuota, afterWrite: afterWrite).addRoutes(to: authenticated)
     costMap.addRoutes(to: authenticated)
     TeamController(tenants: database.tenants, keys: database.keys, afterWrite: afterWrite).addRoutes(to: authenticated)
     KeyController(keys: database.keys, afterWrite: afterWrite).addRoutes(to: authenticated)

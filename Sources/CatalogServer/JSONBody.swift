@@ -15,7 +15,7 @@ enum JSONBody {
 
 /// Reading JSON request bodies: at most 1 MiB, parsed into a `JSONValue`.
 enum RequestJSON {
-    static let maxBodySize = 1 << 20
+    static let maxBodySize = ServerLimits.maxBodySize
 
     static func read(_ request: Request) async throws -> JSONValue {
         var request = request

@@ -7,6 +7,8 @@ import Hummingbird
 struct ModelWriteController: Sendable {
     let models: ModelRepository
     let reader: any CatalogReading
+    /// The size and per-tenant limits of API writes; who is held to which is `ModelQuota`'s rule.
+    let quota: ModelQuota
     let afterWrite: @Sendable (WriteEffect) async -> Void
 
     func addRoutes(to group: RouterGroup<CatalogRequestContext>) {
@@ -23,7 +25,7 @@ struct ModelWriteController: Sendable {
         deployment.assign(to: try AccessPolicy.tenant(
             forModel: deployment.id, named: deployment.modelName, by: principal,
             requested: try ModelInput.requestedTeam(deployment.modelInfo), chosenID: ModelInput.choosesID(body)))
-        let stored = try await models.insert(deployment, actor: principal.actor)
+        let stored = try await models.insert(deployment, actor: principal.actor, quota: quota.enforcement(for: principal))
         return try await view(stored)
     }
 
@@ -44,7 +46,7 @@ struct ModelWriteController: Sendable {
     /// leaves it where it is. Either way the policy sees the model as it will be (its name, its
     /// team), so a change cannot take a model out of its caller's allow-list or its id's team.
     private func change(_ id: String, with body: JSONValue, by principal: Principal, allowRemovals: Bool) async throws -> Response {
-        let stored = try await models.update(id: id, actor: principal.actor) { current in
+        let stored = try await models.update(id: id, actor: principal.actor, quota: quota.enforcement(for: principal)) { current in
             try AccessPolicy.authorizeChange(of: current, by: principal)
             var updated = try ModelInput.update(current, with: body, allowRemovals: allowRemovals)
             let move = try ModelInput.teamMove(in: body)

@@ -33,12 +33,14 @@ public struct ModelRepository: Sendable {
     }
 
     /// Stores a new deployment, its literal secrets sealed apart; a duplicate id is a conflict on
-    /// `model_info.id`. Returns the stored form (secrets replaced by the placeholder).
-    public func insert(_ deployment: Deployment, actor: String?) async throws -> Deployment {
+    /// `model_info.id`. Returns the stored form (secrets replaced by the placeholder). `quota`:
+    /// the limits the writer is held to, checked in the same transaction.
+    public func insert(_ deployment: Deployment, actor: String?, quota: ModelQuota.Enforcement = .none) async throws -> Deployment {
         let (stored, secrets) = try SecretSplit.split(deployment)
         let sealed = try Self.seal(secrets, modelID: deployment.id, key: secretKey)
         return try await pool.transaction { connection in
             try Self.setActor(actor, on: connection)
+            try QuotaCounting.lockTenant(deployment.tenantID, quota, on: connection)
             let row = try connection.query("""
                 INSERT INTO models (id, tenant_id, model_name, litellm_params, model_info, source, created_by, updated_by)
                 VALUES (\(deployment.id), \(deployment.tenantID), \(deployment.modelName),
@@ -48,14 +50,17 @@ public struct ModelRepository: Sendable {
                           created_at, updated_at, created_by, updated_by
                 """)[0]
             try Self.writeSecrets(sealed, modelID: deployment.id, on: connection)
+            try QuotaCounting.check(modelID: deployment.id, tenant: deployment.tenantID, quota, on: connection)
             return try Self.deployment(row)
         }
     }
 
     /// Changes a deployment: `change` gets the current row (locked) and returns the new one, or
-    /// throws to leave it as it is. Throws `notFound` when there is no such id.
+    /// throws to leave it as it is. Throws `notFound` when there is no such id. `quota`: the
+    /// limits the writer is held to, checked on the changed row in the same transaction.
     public func update(
-        id: String, actor: String?, _ change: @escaping @Sendable (Deployment) throws -> Deployment
+        id: String, actor: String?, quota: ModelQuota.Enforcement = .none,
+        _ change: @escaping @Sendable (Deployment) throws -> Deployment
     ) async throws -> Deployment {
         try await pool.transaction { [secretKey] connection in
             try Self.setActor(actor, on: connection)
@@ -70,7 +75,8 @@ public struct ModelRepository: Sendable {
             let updated = try change(current)
             let (stored, secrets) = try SecretSplit.split(updated, previous: current)
             try Self.writeSecrets(try Self.seal(secrets, modelID: id, key: secretKey), modelID: id, on: connection)
-            return try Self.deployment(try connection.query("""
+            try QuotaCounting.lockTenant(updated.tenantID, quota, on: connection)
+            let changed = try Self.deployment(try connection.query("""
                 UPDATE models SET tenant_id = \(updated.tenantID), model_name = \(updated.modelName),
                        litellm_params = \(JSONColumns.bind(stored.litellmParams)),
                        model_info = \(JSONColumns.bind(stored.modelInfo)),
@@ -79,6 +85,8 @@ public struct ModelRepository: Sendable {
                 RETURNING id, tenant_id, model_name, litellm_params, model_info, version, source,
                           created_at, updated_at, created_by, updated_by
                 """)[0])
+            try QuotaCounting.check(modelID: id, tenant: updated.tenantID, quota, on: connection)
+            return changed
         }
     }
 

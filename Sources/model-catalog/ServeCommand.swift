@@ -59,6 +59,10 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
 
+    @OptionGroup var serverLimits: ServerLimitOptions
+
+    @OptionGroup var modelQuota: ModelQuotaOptions
+
     enum LogFormat: String, ExpressibleByArgument, CaseIterable {
         case text, json
     }
@@ -140,7 +144,7 @@ struct ServeCommand: AsyncParsableCommand {
         loaded: LiteLLMConfig?, opened: OpenedDatabase, masterKey: String?, secretKey: SecretKey?, logger: Logger
     ) async throws {
         if stopRequested(logger) { return }
-        let configuration = CatalogConfiguration(
+        var configuration = CatalogConfiguration(
             database: .init(conninfo: opened.conninfo, maxConnections: database.poolSize,
                             acquireTimeout: .seconds(database.poolTimeout), secretKey: secretKey),
             host: host, port: port,
@@ -148,6 +152,8 @@ struct ServeCommand: AsyncParsableCommand {
             costMapURL: costMapURL ?? EnvironmentReference.resolve("os.environ/LITELLM_MODEL_COST_MAP_URL"),
             config: loaded.flatMap { loaded in config.map { (file: $0, models: loaded.models) } },
             replica: noCache ? nil : ReplicaOptions(listenerDownLimit: .seconds(listenerDownLimit)))
+        configuration.limits = serverLimits.limits
+        configuration.modelQuota = modelQuota.quota
         let application = try await buildApplication(configuration: configuration, logger: logger)
         if stopRequested(logger) {
             await application.database.close()
