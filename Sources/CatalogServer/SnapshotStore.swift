@@ -65,12 +65,6 @@ public final class SnapshotStore: Sendable {
     /// Applies what a write of this replica changed, without waiting for any catch-up round.
     public func apply(_ effect: WriteEffect) async throws { try await sync.apply(effect) }
 
-    /// Reloads everything (after the log was pruned past our position).
-    public func reload() async throws { try await sync.reload() }
-
-    /// When the last catch-up finished.
-    public func lastCatchUp() async -> ContinuousClock.Instant? { await sync.lag.lastCatchUp }
-
     /// How far behind the log this replica is.
     public func lag() async -> ReplicaLag { await sync.lag }
 
