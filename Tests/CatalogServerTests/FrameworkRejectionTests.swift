@@ -22,7 +22,7 @@ struct FrameworkRejectionTests {
     /// The status and the JSON error of a raw request, sent whole.
     static func answer(_ port: Int, _ request: String) async throws -> (status: Int?, code: String?, message: String?) {
         let connection = try await RawConnection.open(port: port, sending: request)
-        let text = try await connection.receiving(for: 3).text
+        let text = try await connection.receivingResponse(within: 15)
         let response = RawResponse(text)
         return (response?.status, response?.error?["code"] as? String, response?.error?["message"] as? String)
     }

@@ -116,6 +116,19 @@ extension RawConnection {
         try await offloaded { self.receive(for: seconds) }
     }
 
+    /// Reads until a whole response head (after any 100 Continue) is in, the server closes, or
+    /// `seconds` pass: a busy machine can take seconds to answer, so no fixed window.
+    func receivingResponse(within seconds: Double) async throws -> String {
+        var text = ""
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline, RawResponse(text) == nil {
+            let (more, closed) = try await receiving(for: 0.25)
+            text += more
+            if closed { break }
+        }
+        return text
+    }
+
     func waitingUntilClosed(within seconds: Double) async throws -> (seconds: Double?, text: String) {
         try await offloaded { self.secondsUntilClosed(within: seconds) }
     }

@@ -110,7 +110,7 @@ struct SlowClientTests {
         try await withServer { port in
             let client = try await RawConnection.open(port: port, sending: "POST /model/new HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(TestCatalog.masterKey)\r\n"
                         + "Content-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: 50000000\r\n\r\n")
-            let (text, _) = try await client.receiving(for: 1.5)
+            let text = try await client.receivingResponse(within: 15)
             let response = RawResponse(text)
             #expect(response?.status == 413, "got \(text.prefix(200))")
             #expect(response?.error?["code"] as? String == "413")
@@ -135,11 +135,7 @@ struct SlowClientTests {
             }
             #expect(interim.hasPrefix("HTTP/1.1 100 Continue"), "got \(interim.prefix(100))")
             try await client.sending(body)
-            var final = ""
-            let finalDeadline = Date().addingTimeInterval(15)
-            while Date() < finalDeadline, RawResponse(final)?.status == nil {
-                final += try await client.receiving(for: 0.25).text
-            }
+            let final = try await client.receivingResponse(within: 15)
             #expect(RawResponse(final)?.status == 200, "got \(final.prefix(300))")
         }
     }
