@@ -17,32 +17,17 @@ enum RawHTTP {
 
     static func exchange(port: Int, method: String, path: String, headers: [String: String] = [:],
                          body: String? = nil) -> Outcome {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return .refused }
-        defer { close(fd) }
+        // RawConnection connects (and closes when this returns); this exchange adds its timeouts.
+        guard let connection = try? RawConnection(port: port) else { return .refused }
+        let fd = connection.fd
         var timeout = timeval(tv_sec: 20, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { return .refused }
 
         var request = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n"
         for (name, value) in headers { request += "\(name): \(value)\r\n" }
-        let payload = Array((body ?? "").utf8)
-        if body != nil { request += "Content-Type: application/json\r\nContent-Length: \(payload.count)\r\n" }
-        let bytes = Array((request + "\r\n").utf8) + payload
-        var sent = 0
-        while sent < bytes.count {
-            let written = bytes[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            if written <= 0 { return .noResponse }
-            sent += written
-        }
+        if let body { request += "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n" }
+        guard connection.send(request + "\r\n" + (body ?? "")) else { return .noResponse }
 
         var received: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65536)
