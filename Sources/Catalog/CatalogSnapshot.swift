@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// An immutable copy of the whole catalog. Replicas answer every read from one; a change produces
 /// a new snapshot, never a mutation.
@@ -7,14 +8,15 @@ import Foundation
 /// whatever order a replica learnt of them in: two replicas with the same rows hold them in the
 /// same order, so they answer with the same bytes and the same ETags.
 public struct CatalogSnapshot: Sendable {
-    /// A deployment with its catalog position (`models.ordinal`, unique and never changed).
+    /// A deployment with its catalog position (`models.ordinal`, unique and never changed), held
+    /// as snapshots hold it (`Deployment.heldForDisplay`).
     public struct Placed: Sendable, Hashable {
-        public var ordinal: Int64
-        public var deployment: Deployment
+        public let ordinal: Int64
+        public let deployment: Deployment
 
         public init(ordinal: Int64, deployment: Deployment) {
             self.ordinal = ordinal
-            self.deployment = deployment
+            self.deployment = deployment.heldForDisplay
         }
     }
 
@@ -22,7 +24,8 @@ public struct CatalogSnapshot: Sendable {
     public let seq: Int64
     /// Grows by one with every snapshot a replica publishes: what cached answers are valid for.
     public let generation: Int64
-    /// Every deployment, in catalog order.
+    /// Every deployment, in catalog order, as shown (`Deployment.heldForDisplay`): a snapshot
+    /// answers reads only.
     public let deployments: [Deployment]
     /// `deployments[i]`'s ordinal, ascending.
     private let ordinals: [Int64]
@@ -38,9 +41,28 @@ public struct CatalogSnapshot: Sendable {
                 costMap: CostMap, keysByDigest: [[UInt8]: APIKeyRecord]) {
         let ordinals = ordinals ?? deployments.indices.map { Int64($0) + 1 }
         precondition(ordinals.count == deployments.count, "one ordinal per deployment")
+        self.init(seq: seq, generation: generation, held: Self.held(deployments), ordinals: ordinals, costMap: costMap,
+                  keysByDigest: keysByDigest)
+    }
+
+    /// Deployments already held for display, indexed here.
+    private init(seq: Int64, generation: Int64, held deployments: [Deployment], ordinals: [Int64], costMap: CostMap,
+                 keysByDigest: [[UInt8]: APIKeyRecord]) {
         self.init(seq: seq, generation: generation, deployments: deployments, ordinals: ordinals, costMap: costMap,
                   keysByDigest: keysByDigest,
                   positions: Dictionary(deployments.enumerated().map { (ExactID($1.id), $0) }, uniquingKeysWith: { first, _ in first }))
+    }
+
+    /// `deployments` held for display, on every core: at start a replica converts its whole catalog.
+    private static func held(_ deployments: [Deployment]) -> [Deployment] {
+        let chunks = min(ProcessInfo.processInfo.activeProcessorCount * 4, max(1, deployments.count / 1_000))
+        guard chunks > 1 else { return deployments.map(\.heldForDisplay) }
+        let results = HeldChunks(count: chunks)
+        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+            let range = (deployments.count * chunk / chunks)..<(deployments.count * (chunk + 1) / chunks)
+            results.set(chunk, deployments[range].map(\.heldForDisplay))
+        }
+        return results.joined()
     }
 
     /// With the index already known: a change that moves no deployment must not pay for
@@ -117,7 +139,7 @@ public struct CatalogSnapshot: Sendable {
             list.append(row.deployment)
             order.append(row.ordinal)
         }
-        return CatalogSnapshot(seq: seq, generation: generation, deployments: list, ordinals: order,
+        return CatalogSnapshot(seq: seq, generation: generation, held: list, ordinals: order,
                                costMap: costMap, keysByDigest: keysByDigest)
     }
 
@@ -127,4 +149,15 @@ public struct CatalogSnapshot: Sendable {
                         ordinals: ordinals, costMap: costMap ?? self.costMap, keysByDigest: keysByDigest ?? self.keysByDigest,
                         positions: positions)
     }
+}
+
+/// The parts `CatalogSnapshot.held` converts on several threads, each written once.
+private final class HeldChunks: Sendable {
+    private let parts: Mutex<[[Deployment]]>
+
+    init(count: Int) { parts = Mutex(Array(repeating: [], count: count)) }
+
+    func set(_ index: Int, _ part: [Deployment]) { parts.withLock { $0[index] = part } }
+
+    func joined() -> [Deployment] { parts.withLock { Array($0.joined()) } }
 }

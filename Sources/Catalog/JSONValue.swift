@@ -1,6 +1,10 @@
 /// A JSON value, as LiteLLM's `litellm_params` and `model_info` hold them.
 ///
 /// Integers and fractions are kept apart so that `"tpm": 10000` round-trips as written.
+///
+/// `.encoded` is an array or an object already written out (`EncodedJSON`), as snapshots hold
+/// shown documents. The accessors look through it, so `objectValue`, `arrayValue` and `[key]` answer
+/// for it as for the tree it stands for; but it equals only another `.encoded` with the same bytes.
 public enum JSONValue: Sendable, Hashable {
     case null
     case bool(Bool)
@@ -9,11 +13,11 @@ public enum JSONValue: Sendable, Hashable {
     case string(String)
     case array([JSONValue])
     case object([String: JSONValue])
+    case encoded(EncodedJSON)
 
     /// The member `key` of an object; nil for anything else or a missing key.
     public subscript(key: String) -> JSONValue? {
-        if case .object(let members) = self { return members[key] }
-        return nil
+        objectValue?[key]
     }
 
     public var stringValue: String? {
@@ -22,13 +26,26 @@ public enum JSONValue: Sendable, Hashable {
     }
 
     public var objectValue: [String: JSONValue]? {
-        if case .object(let members) = self { return members }
-        return nil
+        switch self {
+        case .object(let members): return members
+        case .encoded(let written) where written.isObject: return written.value.objectValue
+        default: return nil
+        }
     }
 
     public var arrayValue: [JSONValue]? {
-        if case .array(let items) = self { return items }
-        return nil
+        switch self {
+        case .array(let items): return items
+        case .encoded(let written) where !written.isObject: return written.value.arrayValue
+        default: return nil
+        }
+    }
+
+    /// The tree an `.encoded` value stands for (decoded one level: its members may be trees);
+    /// any other value as it is.
+    public var expanded: JSONValue {
+        if case .encoded(let written) = self { return written.value }
+        return self
     }
 
     public var boolValue: Bool? {
@@ -68,6 +85,7 @@ public enum JSONValue: Sendable, Hashable {
         case .string: return "a string"
         case .array: return "an array"
         case .object: return "an object"
+        case .encoded(let written): return written.isObject ? "an object" : "an array"
         }
     }
 }
@@ -116,6 +134,7 @@ extension JSONValue: Codable {
         case .string(let value): try container.encode(value)
         case .array(let value): try container.encode(value)
         case .object(let value): try container.encode(value)
+        case .encoded(let written): try container.encode(written.value)
         }
     }
 }

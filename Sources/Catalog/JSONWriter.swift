@@ -41,6 +41,7 @@ public enum JSONWriter {
                 write(members[key]!, into: &out)
             }
             out.append(UInt8(ascii: "}"))
+        case .encoded(let written): out.append(contentsOf: written.bytes)
         }
     }
 

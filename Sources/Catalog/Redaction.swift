@@ -158,6 +158,10 @@ public enum Redaction {
         return shown
     }
 
+    /// A value nested in a document (a member's value, a list item) as it may be shown, once its
+    /// own name has been judged by the document around it.
+    static func shownValue(_ value: JSONValue) -> JSONValue { redact(value) }
+
     private static func redact(_ value: JSONValue) -> JSONValue {
         switch value {
         case .object(let members): return .object(redact(object: members, publicNames: []))

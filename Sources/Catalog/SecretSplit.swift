@@ -138,6 +138,9 @@ public enum SecretSplit {
                     }
                 }
                 return .array(stored)
+            case .encoded:
+                // Never in what is written (only snapshots hold it), but split it as its tree if it is.
+                return try self.value(value.expanded, previous: previous, path: path, changedList: changedList)
             default:
                 return value
             }

@@ -31,7 +31,7 @@ struct SnapshotLoadTests {
         let loaded = try await ChangeFeed(pool: pool).snapshot().snapshot.deployments
         #expect(serial.count == 5_000)
         #expect(loaded.count == serial.count)
-        #expect(loaded == serial)
+        #expect(loaded == serial.map(\.heldForDisplay), "what a row-by-row read gives, held for display")
         // Catalog order is insertion order (ordinal), not id order: the first inserted is m-05000.
         #expect(loaded.first?.id == "m-05000")
         #expect(loaded.last?.id == "m-00001")
