@@ -53,21 +53,26 @@ public struct ModelQuota: Sendable, Equatable {
         /// Whether the store must count the tenant's usage (and serialise its writes to do so).
         public var countsTenant: Bool { tenantModels != nil || tenantBytes != nil }
 
-        /// Throws `tooLarge` when one model's stored form is over the limit.
-        public func check(modelBytes: Int) throws {
-            if let maxModelBytes, modelBytes > maxModelBytes {
+        /// Throws `tooLarge` when one model's stored form is over the limit, unless it was at least
+        /// as large before this write (`before`: its bytes then; nil for a new model): a model
+        /// left over a lowered limit may still be shrunk or edited without growing.
+        public func check(modelBytes: Int, before: Int? = nil) throws {
+            if let maxModelBytes, modelBytes > maxModelBytes, modelBytes > before ?? 0 {
                 throw CatalogError.tooLarge(message:
                     "the model's litellm_params and model_info take \(modelBytes) bytes; the limit is \(maxModelBytes)")
             }
         }
 
-        /// Throws `quotaExceeded` when the tenant, the write included, is over a limit.
-        public func check(usage: Usage, tenant: String) throws {
-            if let models = tenantModels, usage.models > models {
+        /// Throws `quotaExceeded` when the tenant, the write included, is over a limit that the
+        /// write makes it go further past: `before` is the tenant's usage without this write (nil:
+        /// the write adds the model to the tenant). So a tenant over a limit (an admin lowered it, or
+        /// placed models there) can still shrink, change in place without growing, and delete.
+        public func check(usage: Usage, before: Usage? = nil, tenant: String) throws {
+            if let models = tenantModels, usage.models > models, usage.models > before?.models ?? 0 {
                 throw CatalogError.quotaExceeded(message:
                     "team '\(tenant)' has reached its limit of \(models) models; delete one or ask an admin")
             }
-            if let bytes = tenantBytes, usage.bytes > bytes {
+            if let bytes = tenantBytes, usage.bytes > bytes, usage.bytes > before?.bytes ?? 0 {
                 throw CatalogError.quotaExceeded(message:
                     "team '\(tenant)' would hold \(usage.bytes) bytes of model parameters; its limit is \(bytes)")
             }

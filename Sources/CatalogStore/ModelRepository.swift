@@ -72,6 +72,7 @@ public struct ModelRepository: Sendable {
             guard let row = rows.first else { throw CatalogError.notFound(message: "model '\(id)' not found") }
             let previous = try Self.openSecrets(modelID: id, key: secretKey, on: connection)
             let current = SecretSplit.merge(try Self.deployment(row), secrets: previous)
+            let previousBytes = quota == .none ? nil : try QuotaCounting.modelBytes(id, on: connection)
             let updated = try change(current)
             let (stored, secrets) = try SecretSplit.split(updated, previous: current)
             try Self.writeSecrets(try Self.seal(secrets, modelID: id, key: secretKey), modelID: id, on: connection)
@@ -85,7 +86,8 @@ public struct ModelRepository: Sendable {
                 RETURNING id, tenant_id, model_name, litellm_params, model_info, version, source,
                           created_at, updated_at, created_by, updated_by
                 """)[0])
-            try QuotaCounting.check(modelID: id, tenant: updated.tenantID, quota, on: connection)
+            try QuotaCounting.check(modelID: id, tenant: updated.tenantID,
+                                    previous: previousBytes.map { (current.tenantID, $0) }, quota, on: connection)
             return changed
         }
     }

@@ -65,6 +65,27 @@ struct ModelQuotaTests {
         }
     }
 
+    @Test("A team over its limits (an admin placed models there) may still shrink and edit without growing, never grow")
+    func overLimitsShrinks() async throws {
+        try await withTeam { (app: CatalogApplication, client: any TestClientProtocol, tenantAdmin: HTTPFields) async throws in
+            #expect(try await client.json("/model/new", method: .post, headers: tenantAdmin, body: Self.model(Self.own("o0"), padding: 700)).status == .ok)
+            // The operator is not held to the team's limits: q1 ends over both (4 models, > 1,500 bytes).
+            for index in 0..<3 {
+                let placed = #"{"model_name":"m-p\#(index)","litellm_params":{"model":"openai/gpt-4o","pad":"\#(String(repeating: "z", count: 500))"},"model_info":{"id":"p\#(index)","team_id":"q1"}}"#
+                #expect(try await client.json("/model/new", method: .post, body: placed).status == .ok)
+            }
+            let shrink = #"{"model_info":{"id":"team:q1:o0"},"litellm_params":{"pad":"short"}}"#
+            #expect(try await client.json("/model/update", method: .post, headers: tenantAdmin, body: shrink).status == .ok)
+            #expect(try await app.database.models.find(id: Self.own("o0"))?.litellmParams["pad"] == "short")
+            let sameSize = #"{"model_info":{"id":"team:q1:o0"},"litellm_params":{"pad":"SHORT"}}"#
+            #expect(try await client.json("/model/update", method: .post, headers: tenantAdmin, body: sameSize).status == .ok)
+            let grow = #"{"model_info":{"id":"team:q1:o0"},"litellm_params":{"pad":"longer than before"}}"#
+            #expect(try await client.json("/model/update", method: .post, headers: tenantAdmin, body: grow).status == .tooManyRequests)
+            #expect(try await app.database.models.find(id: Self.own("o0"))?.litellmParams["pad"] == "SHORT")
+            #expect(try await client.json("/model/new", method: .post, headers: tenantAdmin, body: Self.model(Self.own("o1"))).status == .tooManyRequests)
+        }
+    }
+
     @Test("A model over the per-model limit is 413 for everyone, admins included, on create and on update")
     func modelSize() async throws {
         try await withTeam { (app: CatalogApplication, client: any TestClientProtocol, tenantAdmin: HTTPFields) async throws in

@@ -18,6 +18,18 @@ struct ModelQuotaRuleTests {
         #expect(!ModelQuota.Enforcement.none.countsTenant)
     }
 
+    @Test("Over a limit already, a write that grows nothing passes; one that grows what is over fails")
+    func overAlready() throws {
+        let enforcement = quota.enforcement(for: Principal(role: .tenantAdmin, tenantID: "t", actor: "k"))
+        try enforcement.check(modelBytes: 150, before: 200)
+        try enforcement.check(modelBytes: 200, before: 200)
+        #expect(throws: CatalogError.self) { try enforcement.check(modelBytes: 201, before: 200) }
+        try enforcement.check(usage: .init(models: 5, bytes: 400), before: .init(models: 5, bytes: 500), tenant: "t")
+        #expect(throws: CatalogError.self) { try enforcement.check(usage: .init(models: 5, bytes: 501), before: .init(models: 5, bytes: 500), tenant: "t") }
+        // Without a before (the write adds the model to the tenant), over is over.
+        #expect(throws: CatalogError.self) { try enforcement.check(usage: .init(models: 5, bytes: 10), tenant: "t") }
+    }
+
     @Test("Over the size: tooLarge; over the count or the bytes: quotaExceeded; at the limit: allowed")
     func errors() throws {
         let enforcement = quota.enforcement(for: Principal(role: .tenantAdmin, tenantID: "t", actor: "k"))
