@@ -125,6 +125,40 @@ public enum Redaction {
 
     /// `XApiKey` → x, api, key; `AWSSecret_key` → aws, secret, key; lowercased.
     static func namePieces(_ name: String) -> [String] {
+        // Names are nearly always ASCII, and this runs for every member of every deployment a
+        // snapshot takes in: split the bytes then, without Unicode character properties.
+        if name.utf8.allSatisfy({ $0 < 0x80 }) { return asciiPieces(Array(name.utf8)) }
+        return characterPieces(name)
+    }
+
+    /// `characterPieces` for an ASCII name, on its bytes.
+    static func asciiPieces(_ bytes: [UInt8]) -> [String] {
+        func isUpper(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") }
+        func isLower(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z") }
+        func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
+        var pieces: [String] = []
+        var current: [UInt8] = []
+        func flush() {
+            if !current.isEmpty { pieces.append(String(decoding: current.map { isUpper($0) ? $0 + 32 : $0 }, as: UTF8.self)) }
+            current.removeAll(keepingCapacity: true)
+        }
+        for (index, byte) in bytes.enumerated() {
+            if byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".") || byte == UInt8(ascii: " ") {
+                flush()
+                continue
+            }
+            if isUpper(byte), let last = current.last {
+                let nextIsLower = index + 1 < bytes.count && isLower(bytes[index + 1])
+                if isLower(last) || isDigit(last) || (isUpper(last) && nextIsLower) { flush() }
+            }
+            current.append(byte)
+        }
+        flush()
+        return pieces
+    }
+
+    /// The split by characters, for any name.
+    static func characterPieces(_ name: String) -> [String] {
         var pieces: [String] = []
         var current: [Character] = []
         let characters = Array(name)

@@ -13,6 +13,12 @@ enum SecretValues {
 
     static func isSecret(_ value: JSONValue) -> Bool {
         guard let text = value.stringValue else { return false }
+        // Every form below needs a ':' (a URL), a '=' (a connection string) or a space (an
+        // Authorization value, a PEM header); most values (model names, versions) have none, and
+        // this runs for every value of every deployment a snapshot takes in.
+        guard text.utf8.contains(where: { $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: "=") || $0 == UInt8(ascii: " ") }) else {
+            return false
+        }
         return isURLWithSecret(text) || isConnectionStringWithSecret(text) || isAuthorizationValue(text)
             || text.contains("PRIVATE KEY-----")
     }
