@@ -184,12 +184,7 @@ public enum Redaction {
     }
 
     private static func redact(object: [String: JSONValue], publicNames: Set<String>) -> [String: JSONValue] {
-        var shown: [String: JSONValue] = [:]
-        shown.reserveCapacity(object.count)
-        for (name, value) in object where !isDroppedKey(name) {
-            shown[name] = isSecretMember(name, of: object, publicNames: publicNames) ? .string(placeholder) : redact(value)
-        }
-        return shown
+        redactedIfChanged(object: object, publicNames: publicNames) ?? object
     }
 
     /// A value nested in a document (a member's value, a list item) as it may be shown, once its
@@ -197,10 +192,45 @@ public enum Redaction {
     static func shownValue(_ value: JSONValue) -> JSONValue { redact(value) }
 
     private static func redact(_ value: JSONValue) -> JSONValue {
+        redactedIfChanged(value) ?? value
+    }
+
+    /// The object as it may be shown, or nil when that is the object itself: most documents hide
+    /// nothing but a dropped key, and a copy made only on the first change (copy-on-write) costs
+    /// far less than rebuilding every one member by member.
+    private static func redactedIfChanged(object: [String: JSONValue], publicNames: Set<String>) -> [String: JSONValue]? {
+        var shown: [String: JSONValue]?
+        for (name, value) in object {
+            if isDroppedKey(name) {
+                if shown == nil { shown = object }
+                shown?.removeValue(forKey: name)
+            } else if isSecretMember(name, of: object, publicNames: publicNames) {
+                if shown == nil { shown = object }
+                shown?[name] = .string(placeholder)
+            } else if let redacted = redactedIfChanged(value) {
+                if shown == nil { shown = object }
+                shown?[name] = redacted
+            }
+        }
+        return shown
+    }
+
+    private static func redactedIfChanged(_ value: JSONValue) -> JSONValue? {
         switch value {
-        case .object(let members): return .object(redact(object: members, publicNames: []))
-        case .array(let items): return .array(items.map { isSecretItem($0) ? .string(placeholder) : redact($0) })
-        default: return value
+        case .object(let members):
+            return redactedIfChanged(object: members, publicNames: []).map(JSONValue.object)
+        case .array(let items):
+            var shown: [JSONValue]?
+            for (index, item) in items.enumerated() {
+                let replacement: JSONValue? = isSecretItem(item) ? .string(placeholder) : redactedIfChanged(item)
+                guard let replacement else { continue }
+                if shown == nil { shown = items }
+                shown?[index] = replacement
+            }
+            return shown.map(JSONValue.array)
+        default:
+            // Scalars, and `.encoded` values, which hold what was already shown.
+            return nil
         }
     }
 }
