@@ -33,7 +33,7 @@ public enum ModelInput {
         let inner = try info["id"].flatMap { $0.isNull ? nil : try name($0, field: "model_info.id") }
         switch (top, inner) {
         case (nil, nil):
-            throw CatalogError.invalid(field: "id", message: "id (or model_info.id) is required to name the model to update")
+            throw CatalogError.invalid(field: "model_info.id", message: "id (or model_info.id) is required to name the model to update")
         case (let top?, let inner?) where ExactID(top) != ExactID(inner):
             throw CatalogError.invalid(field: "model_info.id", message: "id and model_info.id name different models")
         default:

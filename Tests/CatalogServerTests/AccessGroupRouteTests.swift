@@ -160,6 +160,13 @@ struct AccessGroupRouteTests {
             #expect(try await client.json("/access_group/prod/info").status == .notFound)
             #expect(try await client.json("/access_group/prod/delete", method: .delete).status == .notFound)
             #expect(Self.ids(try await client.json("/v1/models", headers: Self.headers(granted))).isEmpty, "a deleted group grants nothing")
+            // A plain-SQL tag reaches the replica's snapshot, and the key's cached answer follows it.
+            try await catalog.pool.query("""
+                UPDATE models SET model_info = model_info || '{"access_groups":["prod"]}'::jsonb WHERE id = \("o-1")
+                """)
+            try await eventually("the SQL-tagged model is granted") {
+                Self.ids(try await client.json("/v1/models", headers: Self.headers(granted))) == ["other"]
+            }
         }
         await catalog.close()
     }
