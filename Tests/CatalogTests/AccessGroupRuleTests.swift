@@ -90,6 +90,15 @@ struct AccessGroupRuleTests {
         }
     }
 
+    @Test("model_info.access_groups is no secret (its piece 'access' is): stored, held and shown as written")
+    func accessGroupsArePublic() throws {
+        let deployment = Self.model("x", "x", groups: ["prod"])
+        #expect(deployment.heldForDisplay.accessGroups == ["prod"])
+        let (stored, secrets) = try SecretSplit.split(deployment)
+        #expect(secrets.isEmpty && stored.accessGroups == ["prod"])
+        #expect(ModelInfoEnrichment.enrich(deployment, costMap: CostMap())["access_groups"] == .array(["prod"]))
+    }
+
     @Test("groups as a caller sees them: names and deployments it may see only")
     func groupViews() {
         let groups = AccessGroups.groups(in: AccessPolicy.visible(Self.catalog, to: Self.member("A", nil)))
