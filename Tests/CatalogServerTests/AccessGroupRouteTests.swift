@@ -238,7 +238,11 @@ struct AccessGroupRouteTests {
             try await b.app.test(.router) { clientB in
                 let listed = try await clientA.json("/v1/models")
                 #expect(Self.ids(listed) == ["gpt-4o-mini", "gpt-4o", "b-model", "fast", "theirs"])
-                try await catalog.withClient { direct in #expect(try await direct.json("/v1/models").text == listed.text) }
+                let listedText = listed.text
+                try await catalog.withClient { direct in
+                    let queried = try await direct.json("/v1/models").text
+                    #expect(queried == listedText)
+                }
                 // A plain-SQL alias reaches both replicas through the change log.
                 try await catalog.pool.query("INSERT INTO model_group_aliases (alias, model_group) VALUES (\("sql-alias"), \("gpt-4o"))")
                 for client in [clientA, clientB] {
