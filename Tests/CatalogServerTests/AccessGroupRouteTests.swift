@@ -81,7 +81,7 @@ struct AccessGroupRouteTests {
             let flags = Dictionary(uniqueKeysWithValues: info.map {
                 (($0["model_info"] as? [String: Any])?["id"] as? String ?? "", ($0["model_info"] as? [String: Any])?["blocked"] as? Bool)
             })
-            #expect(flags["h-1"] == true && flags["g-1"] == true && flags["g-2"] == nil)
+            #expect(flags["h-1"] == true && flags["g-1"] == true && (flags["g-2"] ?? nil) == nil)
             #expect(Self.ids(try await client.json("/v1/models")) == ["g"])
             #expect(try await client.json("/v1/models/h").status == .notFound)
             #expect(try await client.json("/v1/models/g").status == .ok)
