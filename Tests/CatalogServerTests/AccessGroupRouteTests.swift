@@ -7,6 +7,7 @@ import HummingbirdTesting
 import Logging
 import Postgres
 import Testing
+import TestSupport
 
 /// The routes of issue 12's items 4–6 against a real database: /model/update's top-level id,
 /// /model/block and /model/unblock and their effect on every read, /access_group/*, the
@@ -264,6 +265,42 @@ struct AccessGroupRouteTests {
         await a.close()
         await b.close()
         await catalog.close()
+    }
+}
+
+extension AccessGroupRouteTests {
+    @Test("import-config stores the file's router aliases; a second import replaces the config's ones", .timeLimit(.minutes(5)))
+    func importConfigAliases() async throws {
+        let conninfo = try await TestDatabase.fresh()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mc-aliases-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("config.yaml").path
+        func write(_ aliases: String) throws {
+            try """
+                model_list:
+                  - model_name: gpt-4o
+                    litellm_params: {model: openai/gpt-4o, api_key: os.environ/OPENAI_API_KEY}
+                router_settings:
+                  model_group_alias:
+                \(aliases)
+                """.write(toFile: file, atomically: true, encoding: .utf8)
+        }
+        func stored() async throws -> [String] {
+            let pool = PostgresConnectionPool(configuration: .init(conninfo: conninfo, maxConnections: 1))
+            let rows = try await pool.query(
+                "SELECT alias || '>' || model_group || (CASE WHEN hidden THEN '!' ELSE '' END) AS a FROM model_group_aliases ORDER BY alias")
+            await pool.close()
+            return try rows.map { try $0.decode(String.self, "a") }
+        }
+        try write("    fast: gpt-4o\n    quiet: {model: gpt-4o, hidden: true}")
+        let first = try await ServerProcess.run(["import-config", file, "--database-url", conninfo], timeout: .seconds(120))
+        #expect(first.termination == .exited(0), "\(first.output)")
+        #expect(try await stored() == ["fast>gpt-4o", "quiet>gpt-4o!"])
+        try write("    smart: gpt-4o")
+        let second = try await ServerProcess.run(["import-config", file, "--database-url", conninfo], timeout: .seconds(120))
+        #expect(second.termination == .exited(0), "\(second.output)")
+        #expect(try await stored() == ["smart>gpt-4o"])
     }
 }
 
