@@ -83,8 +83,12 @@ struct AccessGroupRouteTests {
                 (($0["model_info"] as? [String: Any])?["id"] as? String ?? "", ($0["model_info"] as? [String: Any])?["blocked"] as? Bool)
             })
             #expect(flags["h-1"] == true && flags["g-1"] == true && (flags["g-2"] ?? nil) == nil)
+            #expect(Self.data(try await client.json("/v1/model/info")).count == 3)
+            #expect((try await client.json("/v2/model/info").body as? [String: Any])?["total_count"] as? Int == 3)
             #expect(Self.ids(try await client.json("/v1/models")) == ["g"])
+            #expect(Self.ids(try await client.json("/models")) == ["g"])
             #expect(try await client.json("/v1/models/h").status == .notFound)
+            #expect(try await client.json("/models/h").status == .notFound)
             #expect(try await client.json("/v1/models/g").status == .ok)
             let groups = Self.data(try await client.json("/model_group/info")).compactMap { $0["model_group"] as? String }
             #expect(groups == ["g"])
