@@ -9,8 +9,14 @@ import Foundation
 /// The rules:
 /// - An admin may do everything, across tenants.
 /// - A tenant key sees its own tenant's models and the shared ones (no tenant), narrowed by the
-///   key's allow-list of model names (`ModelAllowList`). A model it may not see is *hidden*:
-///   reported exactly like one that does not exist.
+///   key's allow-list of model names (`ModelAllowList`). An allow-list entry that names an access
+///   group (`model_info.access_groups`) allows the deployments carrying it, within that same set:
+///   a group never shows or grants another team's models, and a group nothing carries grants
+///   nothing. A model it may not see is *hidden*: reported exactly like one that does not exist.
+/// - Access groups, blocking and unblocking are changes of the deployments they touch: whoever
+///   may change a deployment may tag, untag, block or unblock it, and nobody else.
+/// - Aliases (config `model_group_alias`, a key's `aliases`) resolve to a model group as the
+///   caller sees it: never to a deployment the caller may not see.
 /// - Tenants, keys and model names are the same only when their bytes are (`ExactID`), as in the
 ///   database: canonically equivalent spellings are different tenants.
 /// - A tenant admin creates, changes, moves and deletes its own tenant's models (never shared
@@ -37,8 +43,9 @@ public enum AccessPolicy {
 
     /// The object asked about, described by what the policy needs to know of it.
     public enum Resource: Sendable, Hashable {
-        /// A deployment owned by `tenant` (nil: shared) with the public name `name`.
-        case model(tenant: String?, name: String)
+        /// A deployment owned by `tenant` (nil: shared) with the public name `name`, carrying the
+        /// access groups `accessGroups`.
+        case model(tenant: String?, name: String, accessGroups: [String] = [])
         /// The change history of a model while it had `tenant` and `name` (one logged state).
         case history(tenant: String?, name: String)
         /// A team (tenant) of the catalog.
@@ -68,19 +75,20 @@ public enum AccessPolicy {
         let own = principal.tenantID
         let admin = principal.role == .tenantAdmin
         switch resource {
-        case .model(let tenant, let name):
+        case .model(let tenant, let name, let groups):
             if access == .create {
                 guard admin else { return .forbidden(readOnly(principal)) }
                 guard tenant != nil && ExactID.same(tenant, own) else { return .forbidden("a tenant admin can only manage its own team's models") }
-                return principal.allowList.allows(name) ? .allowed : .forbidden("this key's allow-list does not include the model name '\(name)'")
+                return principal.allowList.allows(name, accessGroups: { groups })
+                    ? .allowed : .forbidden("this key's allow-list does not include the model name '\(name)'")
             }
-            guard readsModel(tenant: tenant, name: name, own: own, allowed: principal.allowList) else { return .hidden }
+            guard readsModel(tenant: tenant, name: name, groups: { groups }, own: own, allowed: principal.allowList) else { return .hidden }
             if access == .read { return .allowed }
             guard admin else { return .forbidden(readOnly(principal)) }
             return tenant == nil ? .forbidden("a tenant admin cannot change or delete shared models") : .allowed
         case .history(let tenant, let name):
             // Only the model's own tenant's keys: a shared model's history is for admins.
-            guard tenant != nil, readsModel(tenant: tenant, name: name, own: own, allowed: principal.allowList) else { return .hidden }
+            guard tenant != nil, readsModel(tenant: tenant, name: name, groups: { [] }, own: own, allowed: principal.allowList) else { return .hidden }
             return access == .read ? .allowed : .forbidden("history cannot be changed")
         case .team(let id):
             guard access == .read else { return .forbidden("only an admin can create, change or delete teams") }
@@ -131,15 +139,47 @@ public enum AccessPolicy {
             guard let tenantFilter else { return deployments }
             return deployments.filter { ExactID.same($0.tenantID, tenantFilter) }
         case .tenant(let own, let allowed):
-            return deployments.filter { readsModel(tenant: $0.tenantID, name: $0.modelName, own: own?.text, allowed: allowed) }
+            return deployments.filter { deployment in
+                readsModel(tenant: deployment.tenantID, name: deployment.modelName, groups: { deployment.accessGroups },
+                           own: own?.text, allowed: allowed)
+            }
         }
     }
 
+    /// The deployments `principal`'s tenant rule lets it see, before its allow-list narrows them
+    /// (with `?team_id=` for admins, as `visible`): what a wildcard route may offer names from
+    /// (`usesThroughWildcard`). Never shown as such.
+    public static func tenantVisible(_ deployments: [Deployment], to principal: Principal, tenantFilter: String? = nil) -> [Deployment] {
+        switch readScope(of: principal) {
+        case .everything:
+            guard let tenantFilter else { return deployments }
+            return deployments.filter { ExactID.same($0.tenantID, tenantFilter) }
+        case .tenant(let own, _):
+            return deployments.filter { readsModel(tenant: $0.tenantID, name: $0.modelName, groups: { [] }, own: own?.text, allowed: .all) }
+        }
+    }
+
+    /// Whether `principal` may use the model `name` through the wildcard route `route` (a
+    /// deployment it may see by the tenant rule, `tenantVisible`): its allow-list allows the route
+    /// itself (by name or access group), or names the model.
+    public static func usesThroughWildcard(_ name: String, route: Deployment, by principal: Principal) -> Bool {
+        if principal.role == .admin { return true }
+        let allowed = principal.allowList
+        return allowed.allows(route) || allowed.allows(name)
+    }
+
+    /// Whether `principal` may use the access group `group` as a whole (list it in `/v1/models`
+    /// with `include_model_access_groups`): its allow-list is every model, or names the group.
+    public static func usesAccessGroup(_ group: String, by principal: Principal) -> Bool {
+        principal.role == .admin || principal.allowList.grantsGroup(group)
+    }
+
     /// A tenant key's read rule for one model: its own tenant's and the shared ones, narrowed by
-    /// the allow-list. The one place this is written; `decide` and `visible` both call it.
-    private static func readsModel(tenant: String?, name: String, own: String?, allowed: ModelAllowList) -> Bool {
+    /// the allow-list (by name or access group). The one place this is written; `decide` and
+    /// `visible` both call it.
+    private static func readsModel(tenant: String?, name: String, groups: () -> [String], own: String?, allowed: ModelAllowList) -> Bool {
         guard tenant == nil || ExactID.same(tenant, own) else { return false }
-        return allowed.allows(name)
+        return allowed.allows(name, accessGroups: groups)
     }
 
     /// The tenant a model gets when `principal` creates it, or moves it with `requested`
@@ -148,9 +188,9 @@ public enum AccessPolicy {
     /// tenant's and within its allow-list, and naming another team is refused. `id` must keep the
     /// namespace rule (`checkModelID`); `chosenID`: the caller picked it (rather than a generated one).
     public static func tenant(forModel id: String, named name: String, by principal: Principal, requested: String?,
-                              chosenID: Bool = false) throws -> String? {
+                              chosenID: Bool = false, accessGroups: [String] = []) throws -> String? {
         let tenant = principal.role == .tenantAdmin ? (requested ?? principal.tenantID) : requested
-        try authorize(principal, .create, .model(tenant: tenant, name: name))
+        try authorize(principal, .create, .model(tenant: tenant, name: name, accessGroups: accessGroups))
         try checkModelID(id, tenant: tenant, chosen: chosenID, by: principal)
         return tenant
     }
@@ -195,7 +235,7 @@ public enum AccessPolicy {
     /// Throws unless `principal` may change (or delete) `deployment`: not found when it may not
     /// see it, forbidden when it may see but not change it.
     public static func authorizeChange(of deployment: Deployment, by principal: Principal, _ access: Access = .change) throws {
-        try authorize(principal, access, .model(tenant: deployment.tenantID, name: deployment.modelName),
+        try authorize(principal, access, .model(tenant: deployment.tenantID, name: deployment.modelName, accessGroups: deployment.accessGroups),
                       hiddenMessage: "model '\(deployment.id)' not found")
     }
 

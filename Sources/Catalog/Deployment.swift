@@ -70,3 +70,19 @@ public struct CostMap: Sendable, Hashable {
 
     public var count: Int { entries.count }
 }
+
+extension Deployment {
+    /// LiteLLM's `model_info.access_groups`: the access groups this deployment is in (strings only,
+    /// in the order given). A key or team whose `models` names one of them may use it.
+    public var accessGroups: [String] {
+        guard let value = modelInfo["access_groups"] else { return [] }
+        return (value.arrayValue ?? []).compactMap(\.stringValue)
+    }
+
+    /// LiteLLM's `model_info.blocked`: a blocked (paused) deployment stays in `/model/info` and
+    /// is left out of `/v1/models` and `/model_group/info`.
+    public var isBlocked: Bool { modelInfo["blocked"]?.boolValue == true }
+
+    /// Whether the deployment is a wildcard route (`model_name` such as `anthropic/*`).
+    public var isWildcardRoute: Bool { modelName.contains("*") }
+}

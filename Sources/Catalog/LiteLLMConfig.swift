@@ -2,7 +2,8 @@ import Foundation
 import Yams
 
 /// A LiteLLM proxy `config.yaml`, as far as the catalog is concerned: `model_list`,
-/// `general_settings.master_key` and `general_settings.database_url`.
+/// `general_settings.master_key`, `general_settings.database_url` and
+/// `router_settings.model_group_alias`.
 ///
 /// Other sections (litellm_settings, router_settings, …) configure LiteLLM's router, not the
 /// catalog: they are named in `ignoredSections` and otherwise left alone.
@@ -32,6 +33,8 @@ public struct LiteLLMConfig: Sendable {
     public var masterKey: String?
     public var databaseURL: String?
     public var ignoredSections: [String]
+    /// `router_settings.model_group_alias`, in the file's order (nil: the file has none).
+    public var aliases: [ModelGroupAlias]? = nil
 
     /// Reads and parses a config file; every error names the file, the line and the field.
     public static func load(path: String) throws -> LiteLLMConfig {
@@ -64,6 +67,8 @@ public struct LiteLLMConfig: Sendable {
             switch key {
             case "model_list":
                 config.models = try parseModels(value, file: file)
+            case "router_settings":
+                config.aliases = try parseRouterSettings(value, file: file)
             case "general_settings":
                 guard let settings = value.mapping else {
                     if value.null != nil { continue }
@@ -84,6 +89,49 @@ public struct LiteLLMConfig: Sendable {
             }
         }
         return config
+    }
+
+    /// `router_settings.model_group_alias`: each entry a model group's name, or `{model, hidden}`.
+    private static func parseRouterSettings(_ node: Node, file: String) throws -> [ModelGroupAlias]? {
+        if node.null != nil { return nil }
+        guard let settings = node.mapping else {
+            throw ConfigError(file: file, line: node.mark?.line, field: "router_settings", message: "expected a mapping")
+        }
+        guard let aliasNode = settings["model_group_alias"], aliasNode.null == nil else { return nil }
+        let field = "router_settings.model_group_alias"
+        guard let entries = aliasNode.mapping else {
+            throw ConfigError(file: file, line: aliasNode.mark?.line, field: field, message: "expected a mapping of alias to model group")
+        }
+        var aliases: [ModelGroupAlias] = []
+        var seen = Set<String>()
+        for (keyNode, value) in entries {
+            guard let alias = keyNode.scalar?.string, !alias.isEmpty else {
+                throw ConfigError(file: file, line: keyNode.mark?.line, field: field, message: "an alias must be a non-empty string")
+            }
+            let entryField = "\(field).\(alias)"
+            if !seen.insert(alias).inserted {
+                throw ConfigError(file: file, line: keyNode.mark?.line, field: entryField, message: "duplicate alias")
+            }
+            var target: String?
+            var hidden = false
+            if let scalar = value.scalar, value.null == nil {
+                target = scalar.string
+            } else if let item = value.mapping {
+                target = item["model"]?.scalar?.string
+                if let flag = item["hidden"], flag.null == nil {
+                    guard let bool = flag.bool else {
+                        throw ConfigError(file: file, line: flag.mark?.line, field: "\(entryField).hidden", message: "hidden must be true or false")
+                    }
+                    hidden = bool
+                }
+            }
+            guard let target, !target.isEmpty else {
+                throw ConfigError(file: file, line: value.mark?.line ?? keyNode.mark?.line, field: entryField,
+                                  message: "expected a model group name, or a mapping with model (and hidden)")
+            }
+            aliases.append(ModelGroupAlias(alias: alias, modelGroup: target, hidden: hidden))
+        }
+        return aliases
     }
 
     private static func parseModels(_ node: Node, file: String) throws -> [Model] {

@@ -7,6 +7,12 @@
 /// pattern. (LiteLLM's provider wildcards such as `"openai/*"` are refused when a key is minted, and a
 /// stored one matches only a model of that very name.) A stored empty list allows nothing: it is
 /// what the row says, and reading it more widely would widen old keys.
+///
+/// An entry may also name an access group (a deployment's `model_info.access_groups`): it allows
+/// every deployment carrying that group, and nothing else. A group no deployment carries allows
+/// nothing (LiteLLM #26656/#28464 let an access group with no models grant every model: here an
+/// entry only ever adds the deployments it names, so an empty group adds none). Groups widen
+/// nothing beyond the tenant rule: the policy applies the list only to models the tenant may see.
 public enum ModelAllowList: Sendable, Hashable {
     /// Every model the tenant may see.
     case all
@@ -26,12 +32,31 @@ public enum ModelAllowList: Sendable, Hashable {
             ? .all : .only(Set(models.map { ExactID($0) }))
     }
 
+    /// Whether the list allows the model name `name` (by name only).
     public func allows(_ name: String) -> Bool {
         switch self {
         case .all: true
         case .only(let names): names.contains(ExactID(name))
         }
     }
+
+    /// Whether the list allows a deployment named `name` that carries the access groups
+    /// `accessGroups`: by its name, or by one of its groups. The groups are read only when the
+    /// name alone does not decide (most deployments carry none).
+    public func allows(_ name: String, accessGroups: () -> [String]) -> Bool {
+        switch self {
+        case .all: true
+        case .only(let names): names.contains(ExactID(name)) || accessGroups().contains { names.contains(ExactID($0)) }
+        }
+    }
+
+    /// Whether the list allows `deployment`, by its name or one of its access groups.
+    public func allows(_ deployment: Deployment) -> Bool {
+        allows(deployment.modelName, accessGroups: { deployment.accessGroups })
+    }
+
+    /// Whether the list names the access group `group` itself (every model: every group).
+    public func grantsGroup(_ group: String) -> Bool { allows(group) }
 
     /// Whether every model this list allows, `other` allows too.
     public func isWithin(_ other: ModelAllowList) -> Bool {

@@ -23,14 +23,22 @@ public enum ModelInput {
         return Deployment(id: id, modelName: modelName, litellmParams: params, modelInfo: info, source: source)
     }
 
-    /// The id an update body names in model_info.id (POST /model/update).
+    /// The id an update body names (POST /model/update): the top-level `id` LiteLLM's client
+    /// sends (`client.models.update(model_id=…)`), or `model_info.id`; both may be given when they
+    /// are the same id.
     public static func updateID(from body: JSONValue) throws -> String {
         let members = try object(body, field: nil)
         let info = try modelInfo(members["model_info"])
-        guard let id = info["id"] else {
-            throw CatalogError.invalid(field: "model_info.id", message: "model_info.id is required to name the model to update")
+        let top = try members["id"].flatMap { $0.isNull ? nil : try name($0, field: "id") }
+        let inner = try info["id"].flatMap { $0.isNull ? nil : try name($0, field: "model_info.id") }
+        switch (top, inner) {
+        case (nil, nil):
+            throw CatalogError.invalid(field: "model_info.id", message: "id (or model_info.id) is required to name the model to update")
+        case (let top?, let inner?) where ExactID(top) != ExactID(inner):
+            throw CatalogError.invalid(field: "model_info.id", message: "id and model_info.id name different models")
+        default:
+            return top ?? inner ?? ""
         }
-        return try name(id, field: "model_info.id")
     }
 
     /// A partial update: keys given replace, keys absent stay, `litellm_params_to_remove` (PATCH)
@@ -119,7 +127,23 @@ public enum ModelInput {
         for (key, member) in info {
             if let type = infoType(key) { try check(member, is: type, field: "model_info.\(key)") }
         }
+        if let groups = info["access_groups"], !groups.isNull { _ = try accessGroups(groups, field: "model_info.access_groups") }
         return info
+    }
+
+    /// A list of access group names: non-empty strings, none of the spellings that mean "every
+    /// model" (an allow-list naming such a group would mean every model, not the group).
+    public static func accessGroups(_ value: JSONValue, field: String) throws -> [String] {
+        guard let items = value.arrayValue else {
+            throw CatalogError.invalid(field: field, message: "\(field) must be a list of access group names, not \(value.typeName)")
+        }
+        return try items.map { item in
+            let group = try name(item, field: field)
+            if ModelAllowList.everyModel.contains(group) {
+                throw CatalogError.invalid(field: field, message: "'\(group)' means every model and cannot name an access group")
+            }
+            return group
+        }
     }
 }
 

@@ -35,6 +35,7 @@ extension ModelInput {
     static func infoType(_ key: String) -> FieldType? {
         switch key {
         case "base_model", "team_id", "litellm_provider", "mode": return .string
+        case "blocked": return .bool
         // The cost map writes these as fractions too.
         case "tpm", "rpm", "output_vector_size", "prompt_cache_min_tokens": return .amount
         default:

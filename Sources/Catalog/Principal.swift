@@ -21,13 +21,18 @@ public struct Principal: Sendable, Hashable {
     public var actor: String
     /// When the key stops working; nil: never. A key it makes may not outlive it.
     public var expiresAt: Date?
+    /// The key's model aliases (LiteLLM's key `aliases`): alias → model group. An alias shows and
+    /// resolves only to a group the key may see (`ModelListing`).
+    public var aliases: [String: String]
 
-    public init(role: Role, tenantID: String? = nil, allowedModels: [String]? = nil, actor: String, expiresAt: Date? = nil) {
+    public init(role: Role, tenantID: String? = nil, allowedModels: [String]? = nil, actor: String, expiresAt: Date? = nil,
+                aliases: [String: String] = [:]) {
         self.role = role
         self.tenantID = tenantID
         self.allowedModels = allowedModels
         self.actor = actor
         self.expiresAt = expiresAt
+        self.aliases = aliases
     }
 
     /// The allow-list as the policy reads it.

@@ -23,8 +23,8 @@
 ///
 /// Some names are public whatever they look like: `litellm_params.model` (the gateway routes and
 /// prices by it) and, at the top of `model_info`, the keys LiteLLM's `model_info` defines
-/// (`ModelInfoSchema`: `key` names a cost-map entry, `token_count_model` a tokenizer) with `id`
-/// and `team_id`.
+/// (`ModelInfoSchema`: `key` names a cost-map entry, `token_count_model` a tokenizer) with `id`,
+/// `team_id` and `access_groups`.
 public enum Redaction {
     /// Shown instead of a masked value.
     public static let placeholder = "********"
@@ -73,7 +73,9 @@ public enum Redaction {
     /// Pieces that mark a name as a price or a rate limit, which must stay visible.
     static let exemptPieces: Set<String> = ["cost", "rpm", "tpm"]
 
-    static let publicModelInfoNames: Set<String> = Set(ModelInfoSchema.keys + ModelInfoEnrichment.coreKeys + ["team_id"])
+    /// `access_groups` names LiteLLM's model access groups (its piece `access` would otherwise
+    /// make it secret): the policy reads it, so it must be stored and shown as written.
+    static let publicModelInfoNames: Set<String> = Set(ModelInfoSchema.keys + ModelInfoEnrichment.coreKeys + ["team_id", "access_groups"])
 
     static let environmentReferencePrefix = "os.environ/"
 

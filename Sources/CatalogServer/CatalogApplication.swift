@@ -21,6 +21,9 @@ public struct CatalogConfiguration: Sendable {
     public var prepareDatabase: Bool
     /// A LiteLLM config's models to load at start (`serve --config`), and the file that named them.
     public var config: (file: String, models: [LiteLLMConfig.Model])?
+    /// The config's router aliases (`router_settings.model_group_alias`) to store at start: they
+    /// replace the aliases an earlier config stored. Nil leaves the stored aliases alone.
+    public var aliases: [ModelGroupAlias]?
     /// Answer reads from the replica's in-memory snapshot kept current by the change listener;
     /// nil (`serve --no-cache`) answers every read with a database query.
     public var replica: ReplicaOptions?
@@ -119,6 +122,9 @@ public func buildApplication(
                 "unchanged": "\(outcome.unchanged)", "deleted_through_api": "\(outcome.keptDeleted)",
             ])
         }
+        if let aliases = configuration.aliases, try await database.aliases.loadConfig(aliases) {
+            logger.info("config aliases stored", metadata: ["aliases": "\(aliases.count)"])
+        }
         if let options = configuration.replica {
             let store = try await SnapshotStore.load(feed: database.feed, logger: logger)
             let listener = ChangeListenerService(
@@ -150,7 +156,7 @@ public func buildApplication(
 /// Every route, on one screen: public probes first, then everything behind a key.
 func buildRouter(configuration: CatalogConfiguration, database: CatalogDatabase, cache: ReplicaCache?) -> Router<CatalogRequestContext> {
     let reader: any CatalogReading = cache.map { SnapshotCatalogReader(store: $0.store) }
-        ?? DatabaseCatalogReader(models: database.models, costs: database.costs)
+        ?? DatabaseCatalogReader(models: database.models, costs: database.costs, aliases: database.aliases)
     // Read-your-writes: the replica that makes a write applies the write's own effect before it
     // replies (never a catch-up of everything else, which a backlog can make long).
     let afterWrite: @Sendable (WriteEffect) async -> Void = { effect in
@@ -175,6 +181,8 @@ func buildRouter(configuration: CatalogConfiguration, database: CatalogDatabase,
     reads.addRoutes(to: authenticated)
     OpenAIModelsController(reads: reads).addRoutes(to: authenticated)
     ModelWriteController(models: database.models, reader: reader, quota: configuration.modelQuota, afterWrite: afterWrite).addRoutes(to: authenticated)
+    AccessGroupController(models: database.models, reader: reader, quota: configuration.modelQuota, afterWrite: afterWrite)
+        .addRoutes(to: authenticated)
     costMap.addRoutes(to: authenticated)
     TeamController(tenants: database.tenants, keys: database.keys, afterWrite: afterWrite).addRoutes(to: authenticated)
     KeyController(keys: database.keys, afterWrite: afterWrite).addRoutes(to: authenticated)

@@ -10,6 +10,8 @@ public struct CatalogReadState: Sendable {
     public var costMap: CostMap
     /// The snapshot version, when responses may be cached (nil: never).
     public var version: Int64?
+    /// The router aliases, in alias byte order.
+    public var aliases: [ModelGroupAlias] = []
 }
 
 /// Where read endpoints get the catalog from: the replica's snapshot, or PostgreSQL directly
@@ -25,15 +27,21 @@ public protocol CatalogReading: Sendable {
 public struct DatabaseCatalogReader: CatalogReading {
     let models: ModelRepository
     let costs: CostMapRepository
+    let aliases: AliasRepository?
 
-    public init(models: ModelRepository, costs: CostMapRepository) {
+    public init(models: ModelRepository, costs: CostMapRepository, aliases: AliasRepository? = nil) {
         self.models = models
         self.costs = costs
+        self.aliases = aliases
     }
 
     public func current() async throws -> CatalogReadState {
         let deployments = try await models.all()
-        return CatalogReadState(deployments: deployments, costMap: try await costMap(for: deployments), version: nil)
+        // A wildcard route lists cost-map models its deployment's own keys do not name: read
+        // the whole map then (rare; such a catalog is small).
+        let costMap = deployments.contains(where: \.isWildcardRoute) ? try await costs.all() : try await costMap(for: deployments)
+        return CatalogReadState(deployments: deployments, costMap: costMap, version: nil,
+                                aliases: try await aliases?.all() ?? [])
     }
 
     public func costMap(for deployments: [Deployment]) async throws -> CostMap {
@@ -53,7 +61,8 @@ public struct SnapshotCatalogReader: CatalogReading {
 
     public func current() async throws -> CatalogReadState {
         let snapshot = store.snapshot
-        return CatalogReadState(deployments: snapshot.deployments, costMap: snapshot.costMap, version: snapshot.generation)
+        return CatalogReadState(deployments: snapshot.deployments, costMap: snapshot.costMap, version: snapshot.generation,
+                                aliases: snapshot.aliases)
     }
 
     public func costMap(for deployments: [Deployment]) async throws -> CostMap {

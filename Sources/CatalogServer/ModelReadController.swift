@@ -15,7 +15,8 @@ struct ModelReadController: Sendable {
         let principal = try context.requirePrincipal()
         let read = Read(state: try await reader.current(), principal: principal, request: request)
         guard let version = read.state.version else { return JSONBody.response(try await make(read)) }
-        let key = ResponseCache.Key(scope: AccessPolicy.readScope(of: principal), request: request, reads: ["team_id"] + reads)
+        let key = ResponseCache.Key(scope: AccessPolicy.readScope(of: principal), aliases: principal.aliases, request: request,
+                                    reads: ["team_id"] + reads)
         return try await responses.response(key: key, version: version, request: request) { try await make(read) }
     }
 
@@ -28,9 +29,11 @@ struct ModelReadController: Sendable {
         /// The deployments the caller may see (the policy's rule), with `?team_id=` for admins
         /// (every route reads it: `respond` keys the cache on it).
         var visible: [Deployment] {
-            AccessPolicy.visible(state.deployments, to: principal,
-                                 tenantFilter: request.uri.queryParameters["team_id"].map(String.init))
+            AccessPolicy.visible(state.deployments, to: principal, tenantFilter: tenantFilter)
         }
+
+        /// `?team_id=`, which narrows an admin's view (the policy ignores it for other keys).
+        var tenantFilter: String? { request.uri.queryParameters["team_id"].map(String.init) }
     }
 
     func addRoutes(to group: RouterGroup<CatalogRequestContext>) {
@@ -78,9 +81,11 @@ struct ModelReadController: Sendable {
         ]
     }
 
+    /// Blocked deployments are left out (LiteLLM: they serve nothing); a group whose deployments
+    /// are all blocked is not listed.
     @Sendable func modelGroupInfo(_ request: Request, context: CatalogRequestContext) async throws -> Response {
         try await respond(request, context: context, reads: ["model_group"]) { read in
-            var deployments = read.visible
+            var deployments = read.visible.filter { !$0.isBlocked }
             if let group = request.uri.queryParameters["model_group"].map(String.init) {
                 deployments = deployments.filter { ExactID($0.modelName) == ExactID(group) }
                 if deployments.isEmpty { throw CatalogError.notFound(message: "model group '\(group)' not found") }

@@ -2,7 +2,8 @@ import Catalog
 import CatalogStore
 import Hummingbird
 
-/// LiteLLM's write endpoints: /model/new, /model/update, PATCH /model/{id}/update, /model/delete.
+/// LiteLLM's write endpoints: /model/new, /model/update, PATCH /model/{id}/update, /model/delete,
+/// /model/block and /model/unblock.
 /// Every reply goes through the view layer (`DeploymentView`), so no secret comes back.
 struct ModelWriteController: Sendable {
     let models: ModelRepository
@@ -16,6 +17,8 @@ struct ModelWriteController: Sendable {
         group.post("/model/update", use: update)
         group.patch("/model/{id}/update", use: patch)
         group.post("/model/delete", use: delete)
+        group.post("/model/block", use: block)
+        group.post("/model/unblock", use: unblock)
     }
 
     @Sendable func create(_ request: Request, context: CatalogRequestContext) async throws -> Response {
@@ -24,7 +27,8 @@ struct ModelWriteController: Sendable {
         var deployment = try ModelInput.newDeployment(from: body)
         deployment.assign(to: try AccessPolicy.tenant(
             forModel: deployment.id, named: deployment.modelName, by: principal,
-            requested: try ModelInput.requestedTeam(deployment.modelInfo), chosenID: ModelInput.choosesID(body)))
+            requested: try ModelInput.requestedTeam(deployment.modelInfo), chosenID: ModelInput.choosesID(body),
+            accessGroups: deployment.accessGroups))
         let stored = try await models.insert(deployment, actor: principal.actor, quota: quota.enforcement(for: principal))
         return try await view(stored)
     }
@@ -51,10 +55,43 @@ struct ModelWriteController: Sendable {
             var updated = try ModelInput.update(current, with: body, allowRemovals: allowRemovals)
             let move = try ModelInput.teamMove(in: body)
             updated.assign(to: try AccessPolicy.tenant(forModel: id, named: updated.modelName, by: principal,
-                                                       requested: move ?? current.tenantID))
+                                                       requested: move ?? current.tenantID, accessGroups: updated.accessGroups))
             return updated
         }
         return try await view(stored)
+    }
+
+    @Sendable func block(_ request: Request, context: CatalogRequestContext) async throws -> Response {
+        try await setBlocked(true, request, context: context)
+    }
+
+    @Sendable func unblock(_ request: Request, context: CatalogRequestContext) async throws -> Response {
+        try await setBlocked(false, request, context: context)
+    }
+
+    /// POST /model/block and /model/unblock (`{"model_id"}`): sets `model_info.blocked`, a change
+    /// of the model under the same rule as /model/update. Answers the row as LiteLLM's
+    /// `LiteLLM_ProxyModelTable` does: `model_id`, `blocked` and the deployment's view.
+    private func setBlocked(_ blocked: Bool, _ request: Request, context: CatalogRequestContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        let body = try RequestFields(try await RequestJSON.read(request))
+        guard let id = try body.string("model_id"), !id.isEmpty else {
+            throw CatalogError.invalid(field: "model_id", message: "model_id is required")
+        }
+        let stored = try await models.update(id: id, actor: principal.actor, quota: quota.enforcement(for: principal)) { current in
+            try AccessPolicy.authorizeChange(of: current, by: principal)
+            var updated = current
+            updated.modelInfo["blocked"] = .bool(blocked)
+            updated.assign(to: try AccessPolicy.tenant(forModel: id, named: updated.modelName, by: principal,
+                                                       requested: current.tenantID, accessGroups: updated.accessGroups))
+            return updated
+        }
+        await afterWrite(.models([stored.id]))
+        let costMap = try await reader.costMap(for: [stored])
+        var members = DeploymentView.json(stored, costMap: costMap).objectValue ?? [:]
+        members["model_id"] = .string(stored.id)
+        members["blocked"] = .bool(stored.isBlocked)
+        return JSONBody.response(.object(members))
     }
 
     @Sendable func delete(_ request: Request, context: CatalogRequestContext) async throws -> Response {

@@ -45,22 +45,28 @@ final class ResponseCache: Sendable {
     /// order of them) cannot make entries that push out everyone else's. A struct of byte-exact
     /// parts, not a joined string: no separator or canonically equivalent spelling can make two
     /// different requests collide.
+    ///
+    /// The caller's own aliases (a key's `aliases`) are part of what `/v1/models` shows it, so they
+    /// are part of the key too: two keys of one scope with different aliases share nothing.
+    /// Router aliases and access groups live in the snapshot, whose version the entries carry.
     struct Key: Hashable, Sendable {
         var scope: AccessPolicy.ReadScope
+        var aliases: [ExactID: ExactID]
         var path: ExactID
         /// The route's parameters in the route's order, percent-decoded (nil: absent).
         var parameters: [ExactID?]
 
-        init(scope: AccessPolicy.ReadScope, path: String, parameters: [String?] = []) {
+        init(scope: AccessPolicy.ReadScope, aliases: [String: String] = [:], path: String, parameters: [String?] = []) {
             self.scope = scope
+            self.aliases = Dictionary(aliases.map { (ExactID($0.key), ExactID($0.value)) }, uniquingKeysWith: { first, _ in first })
             self.path = ExactID(path)
             self.parameters = parameters.map { $0.map { ExactID($0) } }
         }
 
         /// The key of `request` for a route that reads the query parameters `reads`.
-        init(scope: AccessPolicy.ReadScope, request: Request, reads: [String]) {
+        init(scope: AccessPolicy.ReadScope, aliases: [String: String] = [:], request: Request, reads: [String]) {
             let query = request.uri.queryParameters
-            self.init(scope: scope, path: request.uri.path, parameters: reads.map { query[$0[...]].map(String.init) })
+            self.init(scope: scope, aliases: aliases, path: request.uri.path, parameters: reads.map { query[$0[...]].map(String.init) })
         }
     }
 

@@ -14,6 +14,8 @@ public enum WriteEffect: Sendable {
     case teamsDeleted([String])
     /// The cost map was replaced.
     case costMap
+    /// The router aliases changed (a config load).
+    case aliases
 }
 
 /// How far a replica's snapshot is behind the log, as readiness and `/metrics` report it.

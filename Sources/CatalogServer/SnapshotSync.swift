@@ -29,6 +29,7 @@ actor SnapshotSync {
     private var modelStamps: [ExactID: UInt64] = [:]
     private var keysStamp: UInt64 = 0
     private var costMapStamp: UInt64 = 0
+    private var aliasesStamp: UInt64 = 0
     private var everythingStamp: UInt64 = 0
 
     private var requested = 0
@@ -61,16 +62,18 @@ actor SnapshotSync {
     }
 
     /// Publishes what the read `ticket` found: the rows of `ids` (absent ones deleted), and the
-    /// keys and cost map when read. Parts a later read has already published are left alone.
+    /// keys, cost map and aliases when read. Parts a later read has already published are left alone.
     private func publish(ticket: UInt64, ids: Set<ExactID>, models: [CatalogSnapshot.Placed],
-                         keys: [[UInt8]: APIKeyRecord]?, costMap: CostMap?, seq: Int64?) {
+                         keys: [[UInt8]: APIKeyRecord]?, costMap: CostMap?, aliases: [ModelGroupAlias]? = nil, seq: Int64?) {
         let newer = ticket < everythingStamp
         let ids = newer ? [] : ids.filter { (modelStamps[$0] ?? 0) < ticket }
         let keys = newer || ticket < keysStamp ? nil : keys
         let costMap = newer || ticket < costMapStamp ? nil : costMap
+        let aliases = newer || ticket < aliasesStamp ? nil : aliases
         for id in ids { modelStamps[id] = ticket }
         if keys != nil { keysStamp = ticket }
         if costMap != nil { costMapStamp = ticket }
+        if aliases != nil { aliasesStamp = ticket }
         box.withLockedValue { snapshot in
             let rows = Dictionary(models.map { (ExactID($0.deployment.id), $0) }, uniquingKeysWith: { first, _ in first })
             // Applying is idempotent: what is already there (a write's own effect, seen again in
@@ -80,13 +83,14 @@ actor SnapshotSync {
             }
             let keys = keys == snapshot.keysByDigest ? nil : keys
             let costMap = costMap == snapshot.costMap ? nil : costMap
+            let aliases = aliases == snapshot.aliases ? nil : aliases
             let newSeq = max(snapshot.seq, seq ?? 0)
-            guard !changed.isEmpty || keys != nil || costMap != nil else {
+            guard !changed.isEmpty || keys != nil || costMap != nil || aliases != nil else {
                 if newSeq != snapshot.seq { snapshot = snapshot.with(seq: newSeq) }
                 return
             }
             var next = changed.isEmpty ? snapshot : snapshot.replacing(ids: Set(changed), with: changed.compactMap { rows[$0] })
-            next = next.with(seq: newSeq, generation: snapshot.generation + 1, costMap: costMap, keysByDigest: keys)
+            next = next.with(seq: newSeq, generation: snapshot.generation + 1, costMap: costMap, keysByDigest: keys, aliases: aliases)
             snapshot = next
         }
     }
@@ -110,11 +114,13 @@ actor SnapshotSync {
                 next = next.replacing(ids: Set(kept), with: rows)
             }
             snapshot = next.with(costMap: costMapStamp > ticket ? snapshot.costMap : nil,
-                                 keysByDigest: keysStamp > ticket ? snapshot.keysByDigest : nil)
+                                 keysByDigest: keysStamp > ticket ? snapshot.keysByDigest : nil,
+                                 aliases: aliasesStamp > ticket ? snapshot.aliases : nil)
         }
         everythingStamp = max(everythingStamp, ticket)
         keysStamp = max(keysStamp, ticket)
         costMapStamp = max(costMapStamp, ticket)
+        aliasesStamp = max(aliasesStamp, ticket)
         position = loadedPosition
         highestSeq = max(highestSeq, loaded.seq)
         lag.openEntries = position.openApplied.count
@@ -145,6 +151,9 @@ actor SnapshotSync {
         case .costMap:
             let costMap = try await feed.costMap()
             publish(ticket: ticket, ids: [], models: [], keys: nil, costMap: costMap, seq: nil)
+        case .aliases:
+            let aliases = try await feed.aliases()
+            publish(ticket: ticket, ids: [], models: [], keys: nil, costMap: nil, aliases: aliases, seq: nil)
         }
     }
 
@@ -196,13 +205,14 @@ actor SnapshotSync {
         }
         let changes = (page.final + page.open).filter { fresh.contains($0.seq) }
         var modelIDs = Set<ExactID>()
-        var reloadModels = false, costMapChanged = false, keysChanged = false
+        var reloadModels = false, costMapChanged = false, keysChanged = false, aliasesChanged = false
         for change in changes {
             switch change.entity {
             case "model":
                 if let id = change.entityID { modelIDs.insert(ExactID(id)) } else { reloadModels = true }
             case "cost_map": costMapChanged = true
             case "api_key", "tenant": keysChanged = true
+            case "model_alias": aliasesChanged = true
             default: break
             }
         }
@@ -218,7 +228,8 @@ actor SnapshotSync {
             let models = modelIDs.isEmpty ? [] : try await feed.models(ids: modelIDs.sorted().map(\.text))
             let costMap = costMapChanged ? try await feed.costMap() : nil
             let keys = keysChanged ? try await feed.keys() : nil
-            publish(ticket: ticket, ids: modelIDs, models: models, keys: keys, costMap: costMap, seq: highest)
+            let aliases = aliasesChanged ? try await feed.aliases() : nil
+            publish(ticket: ticket, ids: modelIDs, models: models, keys: keys, costMap: costMap, aliases: aliases, seq: highest)
         }
         // Only now, with the changes applied, does the position move.
         position = next

@@ -31,6 +31,7 @@ public final class CatalogDatabase: Sendable {
     public let keys: KeyRepository
     public let tenants: TenantRepository
     public let history: HistoryRepository
+    public let aliases: AliasRepository
     public let feed: ChangeFeed
     private let pool: PostgresConnectionPool
 
@@ -55,6 +56,7 @@ public final class CatalogDatabase: Sendable {
         keys = KeyRepository(pool: pool)
         tenants = TenantRepository(pool: pool, secretKey: configuration.secretKey)
         history = HistoryRepository(pool: pool)
+        aliases = AliasRepository(pool: pool)
         feed = ChangeFeed(pool: pool)
     }
 

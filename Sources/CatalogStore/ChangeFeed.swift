@@ -102,7 +102,8 @@ public struct ChangeFeed: Sendable {
             let models = try ModelRepository.deployments(rows)
             let ordinals = try rows.map { try $0.decode(Int64.self, "ordinal") }
             let snapshot = CatalogSnapshot(seq: seq, deployments: models, ordinals: ordinals,
-                                           costMap: try Self.costMap(on: connection), keysByDigest: try Self.keys(on: connection))
+                                           costMap: try Self.costMap(on: connection), keysByDigest: try Self.keys(on: connection),
+                                           aliases: try AliasRepository.all(on: connection))
             return (snapshot, FeedPosition(horizon: horizon, included: included))
         }
     }
@@ -119,6 +120,11 @@ public struct ChangeFeed: Sendable {
                     CatalogSnapshot.Placed(ordinal: try row.decode(Int64.self, "ordinal"), deployment: try ModelRepository.deployment(row))
                 }
         }
+    }
+
+    /// The router aliases now.
+    public func aliases() async throws -> [ModelGroupAlias] {
+        try await pool.withConnection { connection in try AliasRepository.all(on: connection) }
     }
 
     public func costMap() async throws -> CostMap {

@@ -25,6 +25,11 @@ public struct CostMapRepository: Sendable {
         }
     }
 
+    /// Every entry (what a wildcard route lists from).
+    public func all() async throws -> CostMap {
+        try await pool.withConnection { connection in try ChangeFeed.costMap(on: connection) }
+    }
+
     /// The whole map as one JSON object, in LiteLLM's format.
     public func document() async throws -> String {
         try await pool.withConnection { connection in

@@ -64,32 +64,51 @@ public struct ModelRepository: Sendable {
     ) async throws -> Deployment {
         try await pool.transaction { [secretKey] connection in
             try Self.setActor(actor, on: connection)
-            let rows = try connection.query("""
-                SELECT id, tenant_id, model_name, litellm_params, model_info, version, source,
-                       created_at, updated_at, created_by, updated_by
-                FROM models WHERE id = \(id) FOR UPDATE
-                """)
-            guard let row = rows.first else { throw CatalogError.notFound(message: "model '\(id)' not found") }
-            let previous = try Self.openSecrets(modelID: id, key: secretKey, on: connection)
-            let current = SecretSplit.merge(try Self.deployment(row), secrets: previous)
-            let previousBytes = quota == .none ? nil : try QuotaCounting.modelBytes(id, on: connection)
-            let updated = try change(current)
-            let (stored, secrets) = try SecretSplit.split(updated, previous: current)
-            try Self.writeSecrets(try Self.seal(secrets, modelID: id, key: secretKey), modelID: id, on: connection)
-            try QuotaCounting.lockTenant(updated.tenantID, quota, on: connection)
-            let changed = try Self.deployment(try connection.query("""
-                UPDATE models SET tenant_id = \(updated.tenantID), model_name = \(updated.modelName),
-                       litellm_params = \(JSONColumns.bind(stored.litellmParams)),
-                       model_info = \(JSONColumns.bind(stored.modelInfo)),
-                       version = version + 1, updated_at = now(), updated_by = \(actor)
-                WHERE id = \(id)
-                RETURNING id, tenant_id, model_name, litellm_params, model_info, version, source,
-                          created_at, updated_at, created_by, updated_by
-                """)[0])
-            try QuotaCounting.check(modelID: id, tenant: updated.tenantID,
-                                    previous: previousBytes.map { (current.tenantID, $0) }, quota, on: connection)
-            return changed
+            return try Self.update(id: id, actor: actor, quota: quota, secretKey: secretKey, on: connection, change)
         }
+    }
+
+    /// Changes several deployments in one transaction (all or nothing), each as `update` changes
+    /// one, in the order given: an access group's tagging is one change of the catalog.
+    public func updateEach(
+        ids: [String], actor: String?, quota: ModelQuota.Enforcement = .none,
+        _ change: @escaping @Sendable (Deployment) throws -> Deployment
+    ) async throws -> [Deployment] {
+        try await pool.transaction { [secretKey] connection in
+            try Self.setActor(actor, on: connection)
+            return try ids.map { id in try Self.update(id: id, actor: actor, quota: quota, secretKey: secretKey, on: connection, change) }
+        }
+    }
+
+    static func update(
+        id: String, actor: String?, quota: ModelQuota.Enforcement, secretKey: SecretKey?, on connection: PostgresConnection,
+        _ change: (Deployment) throws -> Deployment
+    ) throws -> Deployment {
+        let rows = try connection.query("""
+            SELECT id, tenant_id, model_name, litellm_params, model_info, version, source,
+                   created_at, updated_at, created_by, updated_by
+            FROM models WHERE id = \(id) FOR UPDATE
+            """)
+        guard let row = rows.first else { throw CatalogError.notFound(message: "model '\(id)' not found") }
+        let previous = try Self.openSecrets(modelID: id, key: secretKey, on: connection)
+        let current = SecretSplit.merge(try Self.deployment(row), secrets: previous)
+        let previousBytes = quota == .none ? nil : try QuotaCounting.modelBytes(id, on: connection)
+        let updated = try change(current)
+        let (stored, secrets) = try SecretSplit.split(updated, previous: current)
+        try Self.writeSecrets(try Self.seal(secrets, modelID: id, key: secretKey), modelID: id, on: connection)
+        try QuotaCounting.lockTenant(updated.tenantID, quota, on: connection)
+        let changed = try Self.deployment(try connection.query("""
+            UPDATE models SET tenant_id = \(updated.tenantID), model_name = \(updated.modelName),
+                   litellm_params = \(JSONColumns.bind(stored.litellmParams)),
+                   model_info = \(JSONColumns.bind(stored.modelInfo)),
+                   version = version + 1, updated_at = now(), updated_by = \(actor)
+            WHERE id = \(id)
+            RETURNING id, tenant_id, model_name, litellm_params, model_info, version, source,
+                      created_at, updated_at, created_by, updated_by
+            """)[0])
+        try QuotaCounting.check(modelID: id, tenant: updated.tenantID,
+                                previous: previousBytes.map { (current.tenantID, $0) }, quota, on: connection)
+        return changed
     }
 
     /// Deletes a deployment and returns it. `allow` sees it first and may throw to refuse.

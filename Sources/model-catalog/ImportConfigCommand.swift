@@ -33,7 +33,10 @@ struct ImportConfigCommand: AsyncParsableCommand {
         let external = database.resolvedURL(config: config.databaseURL) != nil
         let secretKey = try SecretKeyOption.resolve(embeddedDataDir: external ? nil : database.dataDir, logger: logger)
         let outcome = try await OpenedDatabase.withMigratedPool(database, configURL: config.databaseURL, logger: logger) { pool in
-            try await ConfigModelLoader(pool: pool, secretKey: secretKey).load(config.models, file: file)
+            let outcome = try await ConfigModelLoader(pool: pool, secretKey: secretKey).load(config.models, file: file)
+            // The file's router aliases become the config's aliases, as at `serve --config`.
+            try await AliasRepository(pool: pool).loadConfig(config.aliases ?? [])
+            return outcome
         }
         print("""
             \(file): \(config.models.count) models: \(outcome.inserted) inserted, \(outcome.updated) updated, \

@@ -152,6 +152,8 @@ struct ServeCommand: AsyncParsableCommand {
             costMapURL: costMapURL ?? EnvironmentReference.resolve("os.environ/LITELLM_MODEL_COST_MAP_URL"),
             config: loaded.flatMap { loaded in config.map { (file: $0, models: loaded.models) } },
             replica: noCache ? nil : ReplicaOptions(listenerDownLimit: .seconds(listenerDownLimit)))
+        // A config file's router aliases are the config's aliases (none: it has none).
+        configuration.aliases = loaded.map { $0.aliases ?? [] }
         configuration.limits = serverLimits.limits
         configuration.modelQuota = modelQuota.quota
         let application = try await buildApplication(configuration: configuration, logger: logger)

@@ -19,7 +19,22 @@ struct MigrationTests {
             SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name
             """)
         #expect(try tables.map { try $0.decode(String.self, "table_name") }
-            == ["api_keys", "changes", "config_tombstones", "cost_map", "model_secrets", "models", "schema_migrations", "service_settings", "tenant_secrets", "tenants"])
+            == ["api_keys", "changes", "config_tombstones", "cost_map", "model_group_aliases", "model_secrets", "models", "schema_migrations", "service_settings", "tenant_secrets", "tenants"])
+        await pool.close()
+    }
+
+    @Test("a migration numbered below one already applied (0007 merged after 0009) is still applied, once")
+    func lateLowerNumber() async throws {
+        let pool = PostgresConnectionPool(configuration: .init(conninfo: try await TestDatabase.fresh()))
+        let bundled = try Migration.bundled()
+        #expect(bundled.contains { $0.version == "0009_access_groups_aliases" })
+        try await MigrationRunner(migrations: bundled).run(on: pool)
+        let late = Migration(version: "0007_late_arrival", sql: "CREATE TABLE late_arrival (n int);")
+        let merged = (bundled + [late]).sorted { $0.version < $1.version }
+        #expect(try await MigrationRunner(migrations: merged).run(on: pool) == ["0007_late_arrival"])
+        #expect(try await MigrationRunner(migrations: merged).run(on: pool).isEmpty)
+        let exists = try await pool.query("SELECT to_regclass('late_arrival') IS NOT NULL AS present")
+        #expect(try exists[0].decode(Bool.self, "present"))
         await pool.close()
     }
 

@@ -207,9 +207,12 @@ struct ModelInputTests {
         // LiteLLM's updateDeployment: every section optional but model_info.id.
         ["model_name": "gpt-4o", "litellm_params": ["model": "azure/gpt-4o", "api_key": "********"], "model_info": ["id": "m-1", "mode": "chat"]],
         ["model_name": nil, "litellm_params": nil, "model_info": ["id": "m-1", "base_model": nil]],
+        // LiteLLM's client.models.update(model_id=…, model_params=…): a top-level id (issue 12).
+        ["id": "m-1", "litellm_params": ["rpm": 1]],
+        ["id": "m-1", "model_info": ["id": "m-1"]],
     ]
 
-    @Test("updateID reads model_info.id", arguments: updateBodies)
+    @Test("updateID reads the top-level id or model_info.id", arguments: updateBodies)
     func updateID(body: JSONValue) throws {
         #expect(try ModelInput.updateID(from: body) == "m-1")
     }
@@ -218,7 +221,8 @@ struct ModelInputTests {
         Refusal("body is a list", [["model_info": ["id": "m-1"]]], nil),
         Refusal("body is null", nil, nil),
         Refusal("no model_info", ["model_name": "x"], "model_info.id"),
-        Refusal("only a top-level id", ["id": "m-1"], "model_info.id"),
+        Refusal("id and model_info.id differ", ["id": "m-1", "model_info": ["id": "m-2"]], "model_info.id"),
+        Refusal("top-level id a number", ["id": 1], "id"),
         Refusal("model_info null", ["model_info": nil], "model_info.id"),
         Refusal("model_info empty", ["model_info": [:]], "model_info.id"),
         Refusal("model_info a string", ["model_info": "m-1"], "model_info"),
