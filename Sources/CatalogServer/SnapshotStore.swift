@@ -14,6 +14,8 @@ public enum WriteEffect: Sendable {
     case teamsDeleted([String])
     /// The cost map was replaced.
     case costMap
+    /// Credentials were created, changed or deleted.
+    case credentials
 }
 
 /// How far a replica's snapshot is behind the log, as readiness and `/metrics` report it.

@@ -29,6 +29,7 @@ actor SnapshotSync {
     private var modelStamps: [ExactID: UInt64] = [:]
     private var keysStamp: UInt64 = 0
     private var costMapStamp: UInt64 = 0
+    private var credentialsStamp: UInt64 = 0
     private var everythingStamp: UInt64 = 0
 
     private var requested = 0
@@ -63,14 +64,16 @@ actor SnapshotSync {
     /// Publishes what the read `ticket` found: the rows of `ids` (absent ones deleted), and the
     /// keys and cost map when read. Parts a later read has already published are left alone.
     private func publish(ticket: UInt64, ids: Set<ExactID>, models: [CatalogSnapshot.Placed],
-                         keys: [[UInt8]: APIKeyRecord]?, costMap: CostMap?, seq: Int64?) {
+                         keys: [[UInt8]: APIKeyRecord]?, costMap: CostMap?, credentials: CredentialSet? = nil, seq: Int64?) {
         let newer = ticket < everythingStamp
         let ids = newer ? [] : ids.filter { (modelStamps[$0] ?? 0) < ticket }
         let keys = newer || ticket < keysStamp ? nil : keys
         let costMap = newer || ticket < costMapStamp ? nil : costMap
+        let credentials = newer || ticket < credentialsStamp ? nil : credentials
         for id in ids { modelStamps[id] = ticket }
         if keys != nil { keysStamp = ticket }
         if costMap != nil { costMapStamp = ticket }
+        if credentials != nil { credentialsStamp = ticket }
         box.withLockedValue { snapshot in
             let rows = Dictionary(models.map { (ExactID($0.deployment.id), $0) }, uniquingKeysWith: { first, _ in first })
             // Applying is idempotent: what is already there (a write's own effect, seen again in
@@ -80,13 +83,15 @@ actor SnapshotSync {
             }
             let keys = keys == snapshot.keysByDigest ? nil : keys
             let costMap = costMap == snapshot.costMap ? nil : costMap
+            let credentials = credentials == snapshot.credentials ? nil : credentials
             let newSeq = max(snapshot.seq, seq ?? 0)
-            guard !changed.isEmpty || keys != nil || costMap != nil else {
+            guard !changed.isEmpty || keys != nil || costMap != nil || credentials != nil else {
                 if newSeq != snapshot.seq { snapshot = snapshot.with(seq: newSeq) }
                 return
             }
             var next = changed.isEmpty ? snapshot : snapshot.replacing(ids: Set(changed), with: changed.compactMap { rows[$0] })
-            next = next.with(seq: newSeq, generation: snapshot.generation + 1, costMap: costMap, keysByDigest: keys)
+            next = next.with(seq: newSeq, generation: snapshot.generation + 1, costMap: costMap, keysByDigest: keys,
+                             credentials: credentials)
             snapshot = next
         }
     }
@@ -110,11 +115,13 @@ actor SnapshotSync {
                 next = next.replacing(ids: Set(kept), with: rows)
             }
             snapshot = next.with(costMap: costMapStamp > ticket ? snapshot.costMap : nil,
-                                 keysByDigest: keysStamp > ticket ? snapshot.keysByDigest : nil)
+                                 keysByDigest: keysStamp > ticket ? snapshot.keysByDigest : nil,
+                                 credentials: credentialsStamp > ticket ? snapshot.credentials : nil)
         }
         everythingStamp = max(everythingStamp, ticket)
         keysStamp = max(keysStamp, ticket)
         costMapStamp = max(costMapStamp, ticket)
+        credentialsStamp = max(credentialsStamp, ticket)
         position = loadedPosition
         highestSeq = max(highestSeq, loaded.seq)
         lag.openEntries = position.openApplied.count
@@ -141,10 +148,16 @@ actor SnapshotSync {
             let ids = box.withLockedValue { $0.deployments.filter { $0.tenantID.map { teams.contains(ExactID($0)) } ?? false }.map(\.id) }
             let rows = ids.isEmpty ? [] : try await feed.models(ids: ids)
             let keys = try await feed.keys()
-            publish(ticket: ticket, ids: Set(ids.map { ExactID($0) }), models: rows, keys: keys, costMap: nil, seq: nil)
+            // A team's credentials go with it (ON DELETE CASCADE).
+            let credentials = try await feed.credentials()
+            publish(ticket: ticket, ids: Set(ids.map { ExactID($0) }), models: rows, keys: keys, costMap: nil,
+                    credentials: credentials, seq: nil)
         case .costMap:
             let costMap = try await feed.costMap()
             publish(ticket: ticket, ids: [], models: [], keys: nil, costMap: costMap, seq: nil)
+        case .credentials:
+            let credentials = try await feed.credentials()
+            publish(ticket: ticket, ids: [], models: [], keys: nil, costMap: nil, credentials: credentials, seq: nil)
         }
     }
 
@@ -196,13 +209,15 @@ actor SnapshotSync {
         }
         let changes = (page.final + page.open).filter { fresh.contains($0.seq) }
         var modelIDs = Set<ExactID>()
-        var reloadModels = false, costMapChanged = false, keysChanged = false
+        var reloadModels = false, costMapChanged = false, keysChanged = false, credentialsChanged = false
         for change in changes {
             switch change.entity {
             case "model":
                 if let id = change.entityID { modelIDs.insert(ExactID(id)) } else { reloadModels = true }
             case "cost_map": costMapChanged = true
             case "api_key", "tenant": keysChanged = true
+            // Credentials are few and small: all of them are read again, as keys are.
+            case "credential": credentialsChanged = true
             default: break
             }
         }
@@ -218,7 +233,8 @@ actor SnapshotSync {
             let models = modelIDs.isEmpty ? [] : try await feed.models(ids: modelIDs.sorted().map(\.text))
             let costMap = costMapChanged ? try await feed.costMap() : nil
             let keys = keysChanged ? try await feed.keys() : nil
-            publish(ticket: ticket, ids: modelIDs, models: models, keys: keys, costMap: costMap, seq: highest)
+            let credentials = credentialsChanged ? try await feed.credentials() : nil
+            publish(ticket: ticket, ids: modelIDs, models: models, keys: keys, costMap: costMap, credentials: credentials, seq: highest)
         }
         // Only now, with the changes applied, does the position move.
         position = next

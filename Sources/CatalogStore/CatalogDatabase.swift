@@ -31,6 +31,7 @@ public final class CatalogDatabase: Sendable {
     public let keys: KeyRepository
     public let tenants: TenantRepository
     public let history: HistoryRepository
+    public let credentials: CredentialRepository
     public let feed: ChangeFeed
     private let pool: PostgresConnectionPool
 
@@ -55,6 +56,7 @@ public final class CatalogDatabase: Sendable {
         keys = KeyRepository(pool: pool)
         tenants = TenantRepository(pool: pool, secretKey: configuration.secretKey)
         history = HistoryRepository(pool: pool)
+        credentials = CredentialRepository(pool: pool, secretKey: configuration.secretKey)
         feed = ChangeFeed(pool: pool)
     }
 
