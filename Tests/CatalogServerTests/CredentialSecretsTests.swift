@@ -155,4 +155,29 @@ struct CredentialSecretsTests {
         await b.close()
         await catalog.close()
     }
+
+    @Test("secrets rotate re-seals credentials under the new key; a sealed blob copied onto another credential does not open")
+    func keyRotationAndBinding() async throws {
+        let catalog = try await TestCatalog.make()
+        let old = TestCatalog.secretKey
+        let repository = CredentialRepository(pool: catalog.pool, secretKey: old)
+        for name in ["one", "two"] {
+            _ = try await repository.create(Credential(name: name), values: ["api_key": .string("sk-bind-\(name)")], actor: "test")
+        }
+        // Copying one's blob onto the other: the name is authenticated, so it does not open.
+        try await catalog.pool.query("""
+            UPDATE credential_secrets SET sealed = (SELECT sealed FROM credential_secrets WHERE credential_name = 'one')
+            WHERE credential_name = 'two'
+            """)
+        await #expect(throws: CatalogError.self) { _ = try await repository.values(name: "two") }
+        try await catalog.pool.query("DELETE FROM credentials WHERE name = 'two'")
+
+        let new = SecretKey.generate().key
+        #expect(try await SecretRotation.rotate(on: catalog.pool, from: old, to: new) == 1)
+        #expect(try await CredentialRepository(pool: catalog.pool, secretKey: new).values(name: "one") == ["api_key": "sk-bind-one"])
+        await #expect(throws: CatalogError.self) { _ = try await repository.values(name: "one") }
+        let keyIDs = try await catalog.pool.query("SELECT DISTINCT key_id FROM credential_secrets")
+        #expect(try keyIDs.map { try $0.decode(String.self, "key_id") } == [new.id])
+        await catalog.close()
+    }
 }
