@@ -90,8 +90,11 @@ actor SnapshotSync {
                 return
             }
             var next = changed.isEmpty ? snapshot : snapshot.replacing(ids: Set(changed), with: changed.compactMap { rows[$0] })
-            next = next.with(seq: newSeq, generation: snapshot.generation + 1, costMap: costMap, keysByDigest: keys,
-                             credentials: credentials)
+            // Cached bodies depend on models, keys and the cost map, never on credentials (whose
+            // reads are not cached): a credential-only change keeps the generation, and the cache.
+            let bodiesChanged = !changed.isEmpty || keys != nil || costMap != nil
+            next = next.with(seq: newSeq, generation: bodiesChanged ? snapshot.generation + 1 : nil, costMap: costMap,
+                             keysByDigest: keys, credentials: credentials)
             snapshot = next
         }
     }

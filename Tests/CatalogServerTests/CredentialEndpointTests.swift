@@ -226,11 +226,17 @@ struct CredentialEndpointTests {
         let catalog = try await TestCatalog.make()
         try await catalog.withApplication(catalog.configuration(replica: Self.replica(.replicaCache))) { built, client in
             let store = try #require(built.cache?.store)
+            let generation = store.snapshot.generation
             try await catalog.pool.query("""
                 INSERT INTO credentials (name, info, value_names) VALUES ('sql-made', '{"note":"by hand"}', '{api_key}')
                 """)
             try await eventually("the replica lists sql-made") { try await Self.names(client) == ["sql-made"] }
             #expect(store.snapshot.credentials.credential(named: "sql-made")?.valueNames == ["api_key"])
+            // Cached model responses do not depend on credentials: the generation (and so the cache) stays.
+            #expect(store.snapshot.generation == generation)
+            #expect(try await client.json("/credentials", method: .post, body: Self.openAI).status == .ok)
+            #expect(store.snapshot.generation == generation)
+            #expect(try await client.json("/credentials/openai-prod", method: .delete).status == .ok)
             try await catalog.pool.query("UPDATE credentials SET display_name = 'Hand' WHERE name = 'sql-made'")
             try await eventually("the replica shows the display name") {
                 store.snapshot.credentials.credential(named: "sql-made")?.displayName == "Hand"
@@ -238,7 +244,7 @@ struct CredentialEndpointTests {
             try await catalog.pool.query("DELETE FROM credentials")
             try await eventually("the replica forgets sql-made") { try await Self.names(client) == [] }
             let log = try await catalog.pool.query("SELECT op FROM changes WHERE entity = 'credential' ORDER BY seq")
-            #expect(try log.map { try $0.decode(String.self, "op") } == ["insert", "update", "delete"])
+            #expect(try log.map { try $0.decode(String.self, "op") } == ["insert", "insert", "delete", "update", "delete"])
         }
         await catalog.close()
     }
