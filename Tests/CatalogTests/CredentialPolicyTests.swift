@@ -136,7 +136,7 @@ struct CredentialPolicyTests {
         ]
         for (body, field) in bad {
             #expect(throws: CatalogError.self, "\(body)") { try CredentialInput.new(from: body) }
-            if case .invalid(let named, _)? = Self.error { try CredentialInput.new(from: body) } { #expect(named == field, "\(body)") }
+            if case .invalid(let named, _)? = Self.error({ _ = try CredentialInput.new(from: body) }) { #expect(named == field, "\(body)") }
         }
     }
 
@@ -151,7 +151,7 @@ struct CredentialPolicyTests {
         #expect(updated.valueNames == ["api_base", "api_key"])
 
         let phantom = try CredentialInput.patch(from: ["credential_values": ["region": "********"]], name: "c")
-        #expect(throws: CatalogError.invalid(field: "credential_values.region", message: Self.message { try CredentialInput.apply(phantom, to: current, values: values) })) {
+        #expect(throws: CatalogError.invalid(field: "credential_values.region", message: Self.message({ _ = try CredentialInput.apply(phantom, to: current, values: values) }))) {
             try CredentialInput.apply(phantom, to: current, values: values)
         }
         let delete = try CredentialInput.patch(from: ["credential_values_to_delete": ["api_base"], "display_name": "Prod"], name: "c")
