@@ -35,6 +35,11 @@ import Foundation
 ///   model's history names admin keys, and is for admins; an id reused by another team, or a model
 ///   moved between teams, shows each team only its own part.
 /// - Every key may read itself.
+/// - A credential is shared (an admin's: no team) or a team's. Admins manage every credential; a
+///   tenant admin creates, changes and deletes its own team's (never shared ones); every key of a
+///   team reads its team's and the shared ones (names, team, info: never values). Another team's
+///   credential is hidden. A model may use (name in `litellm_params.litellm_credential_name`) a
+///   shared credential, or one of its own team: a shared model only shared ones.
 public enum AccessPolicy {
     /// What a principal asks to do.
     public enum Access: String, Sendable, Hashable, CaseIterable {
@@ -56,6 +61,8 @@ public enum AccessPolicy {
         case key(tenant: String?, role: Principal.Role, isCaller: Bool)
         /// LiteLLM's cost map.
         case costMap
+        /// A reusable credential owned by `tenant` (nil: shared).
+        case credential(tenant: String?)
     }
 
     /// The policy's answer.
@@ -109,6 +116,16 @@ public enum AccessPolicy {
             }
         case .costMap:
             return access == .read ? .allowed : .forbidden("only an admin can change the cost map")
+        case .credential(let tenant):
+            let ofOwnTeam = tenant != nil && ExactID.same(tenant, own)
+            if access == .create {
+                guard admin else { return .forbidden("this key cannot create credentials (role \(principal.role.rawValue))") }
+                return ofOwnTeam ? .allowed : .forbidden("a tenant admin can only create credentials of its own team")
+            }
+            guard tenant == nil || ofOwnTeam else { return .hidden }
+            if access == .read { return .allowed }
+            guard admin else { return .forbidden("this key can read credentials but not change them (role \(principal.role.rawValue))") }
+            return ofOwnTeam ? .allowed : .forbidden("a tenant admin cannot change or delete shared credentials")
         }
     }
 
@@ -193,6 +210,35 @@ public enum AccessPolicy {
         try authorize(principal, .create, .model(tenant: tenant, name: name, accessGroups: accessGroups))
         try checkModelID(id, tenant: tenant, chosen: chosenID, by: principal)
         return tenant
+    }
+
+    // MARK: Credentials
+
+    /// The team a new credential belongs to when `principal` creates it asking for `requested`
+    /// (`credential_info.team_id`; nil: not given). An admin's is shared unless it names a team; a
+    /// tenant admin's is its own team's, and naming another team is refused.
+    public static func tenant(forCredential name: String, by principal: Principal, requested: String?) throws -> String? {
+        let tenant = principal.role == .tenantAdmin ? (requested ?? principal.tenantID) : requested
+        try authorize(principal, .create, .credential(tenant: tenant))
+        return tenant
+    }
+
+    /// Whether a model of `modelTenant` (nil: shared) may use a credential of `credentialTenant`
+    /// (nil: shared): a shared credential, or one of the model's own team.
+    public static func mayUse(credentialOf credentialTenant: String?, inModelOf modelTenant: String?) -> Bool {
+        credentialTenant == nil || (modelTenant != nil && ExactID.same(credentialTenant, modelTenant))
+    }
+
+    /// Throws unless a model of `modelTenant` may use the credential `name`, whose team is
+    /// `credential` (nil: no such credential). A credential it may not use is refused exactly like
+    /// one that does not exist, so that the refusal tells nothing of another team's credentials.
+    public static func checkCredentialUse(_ name: String, credential: Credential.Owner?, modelTenant: String?) throws {
+        if let credential, mayUse(credentialOf: credential.tenant, inModelOf: modelTenant) { return }
+        let who = modelTenant.map { "a model of team '\($0)'" } ?? "a shared model"
+        let usable = modelTenant == nil ? "a shared credential" : "a shared credential or one of its own team"
+        throw CatalogError.invalid(
+            field: Credential.fieldName,
+            message: "\(Credential.fieldName): there is no credential '\(name)' that \(who) may use (\(usable); create it with POST /credentials)")
     }
 
     // MARK: Model ids

@@ -34,24 +34,27 @@ public struct CatalogSnapshot: Sendable {
     public let keysByDigest: [[UInt8]: APIKeyRecord]
     /// The router aliases (`model_group_aliases`), in alias byte order.
     public let aliases: [ModelGroupAlias]
+    /// The reusable credentials, as they may be shown (names, team, info, value names: never values).
+    public let credentials: CredentialSet
     /// Position of each deployment in `deployments`, by id: byte-exact, as the primary key is
     /// (two canonically equivalent ids are two models).
     private let positions: [ExactID: Int]
 
     /// `deployments` in catalog order with their `ordinals` (nil: numbered in the order given).
     public init(seq: Int64, generation: Int64 = 0, deployments: [Deployment], ordinals: [Int64]? = nil,
-                costMap: CostMap, keysByDigest: [[UInt8]: APIKeyRecord], aliases: [ModelGroupAlias] = []) {
+                costMap: CostMap, keysByDigest: [[UInt8]: APIKeyRecord], aliases: [ModelGroupAlias] = [],
+                credentials: CredentialSet = .empty) {
         let ordinals = ordinals ?? deployments.indices.map { Int64($0) + 1 }
         precondition(ordinals.count == deployments.count, "one ordinal per deployment")
         self.init(seq: seq, generation: generation, held: Self.held(deployments), ordinals: ordinals, costMap: costMap,
-                  keysByDigest: keysByDigest, aliases: aliases)
+                  keysByDigest: keysByDigest, aliases: aliases, credentials: credentials)
     }
 
     /// Deployments already held for display, indexed here.
     private init(seq: Int64, generation: Int64, held deployments: [Deployment], ordinals: [Int64], costMap: CostMap,
-                 keysByDigest: [[UInt8]: APIKeyRecord], aliases: [ModelGroupAlias]) {
+                 keysByDigest: [[UInt8]: APIKeyRecord], aliases: [ModelGroupAlias], credentials: CredentialSet) {
         self.init(seq: seq, generation: generation, deployments: deployments, ordinals: ordinals, costMap: costMap,
-                  keysByDigest: keysByDigest, aliases: aliases,
+                  keysByDigest: keysByDigest, aliases: aliases, credentials: credentials,
                   positions: Dictionary(deployments.enumerated().map { (ExactID($1.id), $0) }, uniquingKeysWith: { first, _ in first }))
     }
 
@@ -70,7 +73,7 @@ public struct CatalogSnapshot: Sendable {
     /// With the index already known: a change that moves no deployment must not pay for
     /// re-hashing every id (at 100,000 deployments that was most of a write's cost on a replica).
     private init(seq: Int64, generation: Int64, deployments: [Deployment], ordinals: [Int64], costMap: CostMap,
-                 keysByDigest: [[UInt8]: APIKeyRecord], aliases: [ModelGroupAlias], positions: [ExactID: Int]) {
+                 keysByDigest: [[UInt8]: APIKeyRecord], aliases: [ModelGroupAlias], credentials: CredentialSet, positions: [ExactID: Int]) {
         self.seq = seq
         self.generation = generation
         self.deployments = deployments
@@ -78,6 +81,7 @@ public struct CatalogSnapshot: Sendable {
         self.costMap = costMap
         self.keysByDigest = keysByDigest
         self.aliases = aliases
+        self.credentials = credentials
         self.positions = positions
     }
 
@@ -110,7 +114,7 @@ public struct CatalogSnapshot: Sendable {
             var list = deployments
             for row in current { if let position = positions[ExactID(row.deployment.id)] { list[position] = row.deployment } }
             return CatalogSnapshot(seq: seq, generation: generation, deployments: list, ordinals: ordinals,
-                                   costMap: costMap, keysByDigest: keysByDigest, aliases: aliases, positions: positions)
+                                   costMap: costMap, keysByDigest: keysByDigest, aliases: aliases, credentials: credentials, positions: positions)
         }
         // Additions, deletions (or a row re-created under a new ordinal): merge the two sorted lists.
         let added = current.filter { row in positions[ExactID(row.deployment.id)].map { ordinals[$0] != row.ordinal } ?? true }
@@ -143,14 +147,15 @@ public struct CatalogSnapshot: Sendable {
             order.append(row.ordinal)
         }
         return CatalogSnapshot(seq: seq, generation: generation, held: list, ordinals: order,
-                               costMap: costMap, keysByDigest: keysByDigest, aliases: aliases)
+                               costMap: costMap, keysByDigest: keysByDigest, aliases: aliases, credentials: credentials)
     }
 
     public func with(seq: Int64? = nil, generation: Int64? = nil, costMap: CostMap? = nil,
-                     keysByDigest: [[UInt8]: APIKeyRecord]? = nil, aliases: [ModelGroupAlias]? = nil) -> CatalogSnapshot {
+                     keysByDigest: [[UInt8]: APIKeyRecord]? = nil, aliases: [ModelGroupAlias]? = nil,
+                     credentials: CredentialSet? = nil) -> CatalogSnapshot {
         CatalogSnapshot(seq: seq ?? self.seq, generation: generation ?? self.generation, deployments: deployments,
                         ordinals: ordinals, costMap: costMap ?? self.costMap, keysByDigest: keysByDigest ?? self.keysByDigest,
-                        aliases: aliases ?? self.aliases, positions: positions)
+                        aliases: aliases ?? self.aliases, credentials: credentials ?? self.credentials, positions: positions)
     }
 }
 

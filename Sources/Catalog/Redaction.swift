@@ -22,7 +22,8 @@
 /// reference (it names where the secret is) and null (nothing is hidden).
 ///
 /// Some names are public whatever they look like: `litellm_params.model` (the gateway routes and
-/// prices by it) and, at the top of `model_info`, the keys LiteLLM's `model_info` defines
+/// prices by it), `litellm_params.litellm_credential_name` (it names a credential, whose values are
+/// sealed with it: `Credential`) and, at the top of `model_info`, the keys LiteLLM's `model_info` defines
 /// (`ModelInfoSchema`: `key` names a cost-map entry, `token_count_model` a tokenizer) with `id`,
 /// `team_id` and `access_groups`.
 public enum Redaction {
@@ -45,7 +46,7 @@ public enum Redaction {
         /// Top-level names this document never treats as secret.
         var publicNames: Set<String> {
             switch self {
-            case .litellmParams: return ["model"]
+            case .litellmParams: return ["model", Credential.paramName]
             case .modelInfo: return Redaction.publicModelInfoNames
             case .metadata: return []
             }

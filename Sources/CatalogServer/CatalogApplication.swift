@@ -187,6 +187,9 @@ func buildRouter(configuration: CatalogConfiguration, database: CatalogDatabase,
     TeamController(tenants: database.tenants, keys: database.keys, afterWrite: afterWrite).addRoutes(to: authenticated)
     KeyController(keys: database.keys, afterWrite: afterWrite).addRoutes(to: authenticated)
     HistoryController(history: database.history).addRoutes(to: authenticated)
+    CredentialController(credentials: database.credentials,
+                         reader: CredentialReader(store: cache?.store, credentials: database.credentials, models: database.models),
+                         afterWrite: afterWrite).addRoutes(to: authenticated)
     routeMethods.load(from: router)
     return router
 }

@@ -16,6 +16,8 @@ public enum WriteEffect: Sendable {
     case costMap
     /// The router aliases changed (a config load).
     case aliases
+    /// Credentials were created, changed or deleted.
+    case credentials
 }
 
 /// How far a replica's snapshot is behind the log, as readiness and `/metrics` report it.

@@ -30,6 +30,7 @@ actor SnapshotSync {
     private var keysStamp: UInt64 = 0
     private var costMapStamp: UInt64 = 0
     private var aliasesStamp: UInt64 = 0
+    private var credentialsStamp: UInt64 = 0
     private var everythingStamp: UInt64 = 0
 
     private var requested = 0
@@ -64,16 +65,19 @@ actor SnapshotSync {
     /// Publishes what the read `ticket` found: the rows of `ids` (absent ones deleted), and the
     /// keys, cost map and aliases when read. Parts a later read has already published are left alone.
     private func publish(ticket: UInt64, ids: Set<ExactID>, models: [CatalogSnapshot.Placed],
-                         keys: [[UInt8]: APIKeyRecord]?, costMap: CostMap?, aliases: [ModelGroupAlias]? = nil, seq: Int64?) {
+                         keys: [[UInt8]: APIKeyRecord]?, costMap: CostMap?, aliases: [ModelGroupAlias]? = nil,
+                         credentials: CredentialSet? = nil, seq: Int64?) {
         let newer = ticket < everythingStamp
         let ids = newer ? [] : ids.filter { (modelStamps[$0] ?? 0) < ticket }
         let keys = newer || ticket < keysStamp ? nil : keys
         let costMap = newer || ticket < costMapStamp ? nil : costMap
         let aliases = newer || ticket < aliasesStamp ? nil : aliases
+        let credentials = newer || ticket < credentialsStamp ? nil : credentials
         for id in ids { modelStamps[id] = ticket }
         if keys != nil { keysStamp = ticket }
         if costMap != nil { costMapStamp = ticket }
         if aliases != nil { aliasesStamp = ticket }
+        if credentials != nil { credentialsStamp = ticket }
         box.withLockedValue { snapshot in
             let rows = Dictionary(models.map { (ExactID($0.deployment.id), $0) }, uniquingKeysWith: { first, _ in first })
             // Applying is idempotent: what is already there (a write's own effect, seen again in
@@ -84,13 +88,18 @@ actor SnapshotSync {
             let keys = keys == snapshot.keysByDigest ? nil : keys
             let costMap = costMap == snapshot.costMap ? nil : costMap
             let aliases = aliases == snapshot.aliases ? nil : aliases
+            let credentials = credentials == snapshot.credentials ? nil : credentials
             let newSeq = max(snapshot.seq, seq ?? 0)
-            guard !changed.isEmpty || keys != nil || costMap != nil || aliases != nil else {
+            guard !changed.isEmpty || keys != nil || costMap != nil || aliases != nil || credentials != nil else {
                 if newSeq != snapshot.seq { snapshot = snapshot.with(seq: newSeq) }
                 return
             }
             var next = changed.isEmpty ? snapshot : snapshot.replacing(ids: Set(changed), with: changed.compactMap { rows[$0] })
-            next = next.with(seq: newSeq, generation: snapshot.generation + 1, costMap: costMap, keysByDigest: keys, aliases: aliases)
+            // Cached bodies depend on models, keys, the cost map and aliases, never on credentials
+            // (whose reads are not cached): a credential-only change keeps the generation, and the cache.
+            let bodiesChanged = !changed.isEmpty || keys != nil || costMap != nil || aliases != nil
+            next = next.with(seq: newSeq, generation: bodiesChanged ? snapshot.generation + 1 : nil, costMap: costMap,
+                             keysByDigest: keys, aliases: aliases, credentials: credentials)
             snapshot = next
         }
     }
@@ -115,12 +124,14 @@ actor SnapshotSync {
             }
             snapshot = next.with(costMap: costMapStamp > ticket ? snapshot.costMap : nil,
                                  keysByDigest: keysStamp > ticket ? snapshot.keysByDigest : nil,
-                                 aliases: aliasesStamp > ticket ? snapshot.aliases : nil)
+                                 aliases: aliasesStamp > ticket ? snapshot.aliases : nil,
+                                 credentials: credentialsStamp > ticket ? snapshot.credentials : nil)
         }
         everythingStamp = max(everythingStamp, ticket)
         keysStamp = max(keysStamp, ticket)
         costMapStamp = max(costMapStamp, ticket)
         aliasesStamp = max(aliasesStamp, ticket)
+        credentialsStamp = max(credentialsStamp, ticket)
         position = loadedPosition
         highestSeq = max(highestSeq, loaded.seq)
         lag.openEntries = position.openApplied.count
@@ -147,13 +158,19 @@ actor SnapshotSync {
             let ids = box.withLockedValue { $0.deployments.filter { $0.tenantID.map { teams.contains(ExactID($0)) } ?? false }.map(\.id) }
             let rows = ids.isEmpty ? [] : try await feed.models(ids: ids)
             let keys = try await feed.keys()
-            publish(ticket: ticket, ids: Set(ids.map { ExactID($0) }), models: rows, keys: keys, costMap: nil, seq: nil)
+            // A team's credentials go with it (ON DELETE CASCADE).
+            let credentials = try await feed.credentials()
+            publish(ticket: ticket, ids: Set(ids.map { ExactID($0) }), models: rows, keys: keys, costMap: nil,
+                    credentials: credentials, seq: nil)
         case .costMap:
             let costMap = try await feed.costMap()
             publish(ticket: ticket, ids: [], models: [], keys: nil, costMap: costMap, seq: nil)
         case .aliases:
             let aliases = try await feed.aliases()
             publish(ticket: ticket, ids: [], models: [], keys: nil, costMap: nil, aliases: aliases, seq: nil)
+        case .credentials:
+            let credentials = try await feed.credentials()
+            publish(ticket: ticket, ids: [], models: [], keys: nil, costMap: nil, credentials: credentials, seq: nil)
         }
     }
 
@@ -206,6 +223,7 @@ actor SnapshotSync {
         let changes = (page.final + page.open).filter { fresh.contains($0.seq) }
         var modelIDs = Set<ExactID>()
         var reloadModels = false, costMapChanged = false, keysChanged = false, aliasesChanged = false
+        var credentialsChanged = false
         for change in changes {
             switch change.entity {
             case "model":
@@ -213,6 +231,8 @@ actor SnapshotSync {
             case "cost_map": costMapChanged = true
             case "api_key", "tenant": keysChanged = true
             case "model_alias": aliasesChanged = true
+            // Credentials are few and small: all of them are read again, as keys are.
+            case "credential": credentialsChanged = true
             default: break
             }
         }
@@ -229,7 +249,9 @@ actor SnapshotSync {
             let costMap = costMapChanged ? try await feed.costMap() : nil
             let keys = keysChanged ? try await feed.keys() : nil
             let aliases = aliasesChanged ? try await feed.aliases() : nil
-            publish(ticket: ticket, ids: modelIDs, models: models, keys: keys, costMap: costMap, aliases: aliases, seq: highest)
+            let credentials = credentialsChanged ? try await feed.credentials() : nil
+            publish(ticket: ticket, ids: modelIDs, models: models, keys: keys, costMap: costMap, aliases: aliases,
+                    credentials: credentials, seq: highest)
         }
         // Only now, with the changes applied, does the position move.
         position = next

@@ -32,6 +32,7 @@ public final class CatalogDatabase: Sendable {
     public let tenants: TenantRepository
     public let history: HistoryRepository
     public let aliases: AliasRepository
+    public let credentials: CredentialRepository
     public let feed: ChangeFeed
     private let pool: PostgresConnectionPool
 
@@ -57,6 +58,7 @@ public final class CatalogDatabase: Sendable {
         tenants = TenantRepository(pool: pool, secretKey: configuration.secretKey)
         history = HistoryRepository(pool: pool)
         aliases = AliasRepository(pool: pool)
+        credentials = CredentialRepository(pool: pool, secretKey: configuration.secretKey)
         feed = ChangeFeed(pool: pool)
     }
 

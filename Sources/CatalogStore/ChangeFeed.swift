@@ -103,7 +103,8 @@ public struct ChangeFeed: Sendable {
             let ordinals = try rows.map { try $0.decode(Int64.self, "ordinal") }
             let snapshot = CatalogSnapshot(seq: seq, deployments: models, ordinals: ordinals,
                                            costMap: try Self.costMap(on: connection), keysByDigest: try Self.keys(on: connection),
-                                           aliases: try AliasRepository.all(on: connection))
+                                           aliases: try AliasRepository.all(on: connection),
+                                           credentials: CredentialSet(try CredentialRepository.all(on: connection)))
             return (snapshot, FeedPosition(horizon: horizon, included: included))
         }
     }
@@ -129,6 +130,11 @@ public struct ChangeFeed: Sendable {
 
     public func costMap() async throws -> CostMap {
         try await pool.withConnection { connection in try Self.costMap(on: connection) }
+    }
+
+    /// Every credential as it may be shown (never values).
+    public func credentials() async throws -> CredentialSet {
+        try await pool.withConnection { connection in CredentialSet(try CredentialRepository.all(on: connection)) }
     }
 
     public func keys() async throws -> [[UInt8]: APIKeyRecord] {

@@ -82,6 +82,7 @@ public struct ConfigModelLoader: Sendable {
                         outcome.unchanged += 1
                         continue
                     }
+                    try Self.checkCredential(of: entry, file: file, on: connection)
                     try connection.query("""
                         UPDATE models SET tenant_id = \(entry.tenant), model_name = \(entry.model.modelName), litellm_params = \(params),
                                model_info = \(infoBind), source = 'config', config_hash = \(entry.hash),
@@ -97,6 +98,7 @@ public struct ConfigModelLoader: Sendable {
                     outcome.keptDeleted += 1
                     continue
                 }
+                try Self.checkCredential(of: entry, file: file, on: connection)
                 try connection.query("DELETE FROM config_tombstones WHERE id = \(entry.id)")
                 try connection.query("""
                     INSERT INTO models (id, tenant_id, model_name, litellm_params, model_info, source, config_hash, created_by, updated_by)
@@ -133,6 +135,16 @@ public struct ConfigModelLoader: Sendable {
             throw ConfigError(
                 file: file, line: entry.model.teamLine ?? entry.model.line, field: "model_list[\(entry.index)].model_info.team_id",
                 message: "team '\(tenant)' does not exist: create it first (POST /team/new), then load the config again")
+        }
+    }
+
+    /// Throws a ConfigError when the entry names a credential that does not exist or that its
+    /// team may not use (the access policy's rule, as for API writes).
+    static func checkCredential(of entry: Entry, file: String, on connection: PostgresConnection) throws {
+        do {
+            try CredentialRepository.checkUse(params: entry.stored, modelTenant: entry.tenant, on: connection)
+        } catch CatalogError.invalid(_, let message) {
+            throw ConfigError(file: file, line: entry.model.line, field: "model_list[\(entry.index)].\(Credential.fieldName)", message: message)
         }
     }
 

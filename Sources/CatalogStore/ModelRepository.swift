@@ -33,7 +33,7 @@ public struct ModelRepository: Sendable {
     }
 
     /// Stores a new deployment, its literal secrets sealed apart; a duplicate id is a conflict on
-    /// `model_info.id`. Returns the stored form (secrets replaced by the placeholder). `quota`:
+    /// `model_info.id`; a credential it names must be one its team may use (400 naming the field). Returns the stored form (secrets replaced by the placeholder). `quota`:
     /// the limits the writer is held to, checked in the same transaction.
     public func insert(_ deployment: Deployment, actor: String?, quota: ModelQuota.Enforcement = .none) async throws -> Deployment {
         let (stored, secrets) = try SecretSplit.split(deployment)
@@ -41,6 +41,7 @@ public struct ModelRepository: Sendable {
         return try await pool.transaction { connection in
             try Self.setActor(actor, on: connection)
             try QuotaCounting.lockTenant(deployment.tenantID, quota, on: connection)
+            try CredentialRepository.checkUse(params: deployment.litellmParams, modelTenant: deployment.tenantID, on: connection)
             let row = try connection.query("""
                 INSERT INTO models (id, tenant_id, model_name, litellm_params, model_info, source, created_by, updated_by)
                 VALUES (\(deployment.id), \(deployment.tenantID), \(deployment.modelName),
@@ -94,6 +95,8 @@ public struct ModelRepository: Sendable {
         let current = SecretSplit.merge(try Self.deployment(row), secrets: previous)
         let previousBytes = quota == .none ? nil : try QuotaCounting.modelBytes(id, on: connection)
         let updated = try change(current)
+        // Checked on the model as it will be: a move to another team must keep the rule too.
+        try CredentialRepository.checkUse(params: updated.litellmParams, modelTenant: updated.tenantID, on: connection)
         let (stored, secrets) = try SecretSplit.split(updated, previous: current)
         try Self.writeSecrets(try Self.seal(secrets, modelID: id, key: secretKey), modelID: id, on: connection)
         try QuotaCounting.lockTenant(updated.tenantID, quota, on: connection)

@@ -68,6 +68,20 @@ public struct SecretKey: Sendable {
 
     static func tenantContext(_ tenantID: String) -> String { "tenant\u{0}" + tenantID }
 
+    /// A credential's values, as one JSON object bound to its name (a context no model id or
+    /// team can have: it holds a NUL), so that a blob copied onto another credential does not open.
+    func seal(credentialValues values: [String: JSONValue], name: String) throws -> [UInt8] {
+        try seal(JSONWriter.bytes(.object(values)), context: Self.credentialContext(name))
+    }
+
+    func open(credentialValues sealed: [UInt8], name: String) throws -> [String: JSONValue] {
+        let plaintext = try open(sealed, context: Self.credentialContext(name))
+        guard let values = (try? JSONParser.parse(bytes: plaintext))?.objectValue else { throw SecretKeyError.cannotOpen }
+        return values
+    }
+
+    static func credentialContext(_ name: String) -> String { "credential\u{0}" + name }
+
     func seal(_ secrets: [SecretSplit.Path: JSONValue], modelID: String) throws -> [UInt8] {
         try seal(SecretSplit.Secrets(litellmParams: secrets), modelID: modelID)
     }

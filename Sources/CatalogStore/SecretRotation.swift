@@ -1,10 +1,10 @@
 import Catalog
 import Postgres
 
-/// Re-seals every sealed secret (of models and of teams' metadata) under a new key, in one
+/// Re-seals every sealed secret (of models, of teams' metadata and of credentials) under a new key, in one
 /// transaction: either all rows move to the new key or none does.
 public enum SecretRotation {
-    /// Returns how many models' and teams' secrets were re-sealed.
+    /// Returns how many models', teams' and credentials' secrets were re-sealed.
     public static func rotate(on pool: PostgresConnectionPool, from old: SecretKey, to new: SecretKey) async throws -> Int {
         try await pool.transaction { connection in
             try ModelRepository.setActor("secrets-rotate", on: connection)
@@ -20,7 +20,14 @@ public enum SecretRotation {
                 let secrets = try open(row, by: [old, new], what: "team \(id)") { try $0.open(metadata: $1, tenantID: id) }
                 try TenantRepository.writeSecrets((try new.seal(metadata: secrets, tenantID: id), new.id), tenantID: id, on: connection)
             }
-            return models.count + tenants.count
+            let credentials = try connection.query(
+                "SELECT credential_name AS id, sealed, key_id FROM credential_secrets ORDER BY credential_name FOR UPDATE")
+            for row in credentials {
+                let name = try row.decode(String.self, "id")
+                let values = try open(row, by: [old, new], what: "credential \(name)") { try $0.open(credentialValues: $1, name: name) }
+                try CredentialRepository.writeValues((try new.seal(credentialValues: values, name: name), new.id), name: name, on: connection)
+            }
+            return models.count + tenants.count + credentials.count
         }
     }
 

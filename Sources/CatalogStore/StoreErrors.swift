@@ -23,6 +23,8 @@ enum StoreErrors {
         "tenants_pkey": ("team_id", "a team with this team_id already exists"),
         "api_keys_tenant_id_fkey": ("team_id", "team_id names no existing team"),
         "api_keys_key_hash_key": (nil, "this key already exists"),
+        "credentials_pkey": ("credential_name", "a credential with this credential_name already exists"),
+        "credentials_tenant_id_fkey": ("credential_info.team_id", "credential_info.team_id names no existing team"),
     ]
 
     /// The domain error for any error thrown below the store; domain errors pass through.

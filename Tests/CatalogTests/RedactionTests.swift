@@ -186,7 +186,9 @@ struct RedactionTests {
         let params: [String: JSONValue] = [
             "model": "azure/gpt-4o", "api_key": "sk-test-123", "client_secret": "sk-test-123",
             "extra_headers": ["authorization": "sk-test-123", "list": [["token": "sk-test-123"]]],
-            "litellm_credential_name": "sk-test-123",
+            // "credential" is a secret piece; only litellm_credential_name, which names a stored
+            // credential, is public (CredentialPolicyTests).
+            "backup_credential_name": "sk-test-123",
         ]
         let text = JSONWriter.string(.object(Redaction.redact(params)))
         #expect(!text.contains("sk-test-123"))
