@@ -42,6 +42,24 @@ public enum ModelAllowList: Sendable, Hashable {
         }
     }
 
+    /// The names both lists allow: a key of a team may use only what its own list and its
+    /// team's list both allow.
+    public func intersection(_ other: ModelAllowList) -> ModelAllowList {
+        switch (self, other) {
+        case (.all, _): other
+        case (_, .all): self
+        case (.only(let mine), .only(let theirs)): .only(mine.intersection(theirs))
+        }
+    }
+
+    /// This (a key's) list narrowed by its team's `models` (`tenants.models`). A team's list is
+    /// read as LiteLLM reads it: nil or empty means no restriction (LiteLLM's `models: []`),
+    /// unlike a key's stored empty list.
+    public func narrowed(byTeam teamModels: [String]?) -> ModelAllowList {
+        guard let teamModels, !teamModels.isEmpty else { return self }
+        return intersection(ModelAllowList(teamModels))
+    }
+
     /// The list as stored in `api_keys.models` (nil: no restriction), in byte order.
     public var stored: [String]? {
         switch self {
