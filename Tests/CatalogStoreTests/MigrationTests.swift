@@ -44,6 +44,21 @@ struct MigrationTests {
         for pool in pools { await pool.close() }
     }
 
+    @Test("a migration numbered below one already applied (0007 merged after 0008) is still applied, once")
+    func lateLowerNumber() async throws {
+        let pool = PostgresConnectionPool(configuration: .init(conninfo: try await TestDatabase.fresh()))
+        let bundled = try Migration.bundled()
+        #expect(bundled.contains { $0.version.hasPrefix("0008_") })
+        try await MigrationRunner(migrations: bundled.filter { !$0.version.hasPrefix("0007_") }).run(on: pool)
+        let late = Migration(version: "0007_late_test", sql: "CREATE TABLE late_marker (n int);")
+        let all = (bundled.filter { !$0.version.hasPrefix("0007_") } + [late]).sorted { $0.version < $1.version }
+        #expect(try await MigrationRunner(migrations: all).run(on: pool) == ["0007_late_test"])
+        #expect(try await MigrationRunner(migrations: all).run(on: pool).isEmpty)
+        let marker = try await pool.query("SELECT to_regclass('late_marker') IS NOT NULL AS present")
+        #expect(try marker[0].decode(Bool.self, "present"))
+        await pool.close()
+    }
+
     @Test("a failing migration is rolled back whole and not recorded")
     func failingMigrationRollsBack() async throws {
         let pool = PostgresConnectionPool(configuration: .init(conninfo: try await TestDatabase.fresh()))
