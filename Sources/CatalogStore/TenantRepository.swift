@@ -53,7 +53,8 @@ public struct TenantRepository: Sendable {
 
     /// Changes the team `id` in one transaction: `change` sees the team as stored (locked; its
     /// metadata's secrets as the placeholder) and returns what to store, or throws to refuse.
-    /// A metadata value sent as the placeholder keeps the sealed secret at its path, as for models.
+    /// A metadata value sent as the placeholder keeps the sealed secret at its path, as for models,
+    /// and a secret never shown (`api_key`) is kept unless sent as null.
     public func update(id: String, actor: String?, _ change: @escaping @Sendable (Tenant) throws -> Tenant) async throws -> Tenant {
         try await pool.transaction { [secretKey] connection in
             try ModelRepository.setActor(actor, on: connection)
@@ -66,7 +67,12 @@ public struct TenantRepository: Sendable {
             if updated.metadata != current.metadata {
                 // Only a changed metadata is split again; an unchanged one keeps its sealed row.
                 let previous = SecretSplit.merge(current.metadata, secrets: try Self.openSecrets(id: id, key: secretKey, on: connection))
-                let split = try SecretSplit.split(updated.metadata, document: .metadata, previous: previous)
+                // Secrets that are never shown (dropped, as `api_key`) cannot be sent back: a new
+                // metadata without them keeps them; an explicit null removes one.
+                var metadata = updated.metadata
+                for (name, value) in previous where Redaction.isDroppedKey(name) && metadata[name] == nil { metadata[name] = value }
+                metadata = metadata.filter { !($0.value.isNull && Redaction.isDroppedKey($0.key)) }
+                let split = try SecretSplit.split(metadata, document: .metadata, previous: previous)
                 stored = split.stored
                 try Self.writeSecrets(try Self.seal(split.secrets, tenantID: id, key: secretKey), tenantID: id, on: connection)
             }

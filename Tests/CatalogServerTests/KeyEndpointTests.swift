@@ -16,8 +16,10 @@ struct KeyEndpointTests {
 
     static func bearer(_ key: String) -> HTTPFields { [.authorization: "Bearer \(key)", .contentType: "application/json"] }
 
-    static func model(_ id: String, _ name: String, team: String? = nil) -> String {
-        var info: [String: Any] = ["id": id]
+    /// A /model/new body; `id` nil: a generated one (a key whose team list hides models may not choose one).
+    static func model(_ id: String?, _ name: String, team: String? = nil) -> String {
+        var info: [String: Any] = [:]
+        if let id { info["id"] = id }
         if let team { info["team_id"] = team }
         return body(["model_name": name, "litellm_params": ["model": "openai/\(name)"], "model_info": info])
     }

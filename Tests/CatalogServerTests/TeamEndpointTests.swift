@@ -27,37 +27,43 @@ struct TeamEndpointTests {
             let admin = try await K.generate(client, ["team_id": "team-a", "role": "tenant_admin"])["key"] as! String
             let secret = "sk-team-secret-0123456789"
             let updated = try await client.json("/team/update", method: .post, body: K.body([
-                "team_id": "team-a", "team_alias": "Team A", "metadata": ["owner": "ops", "api_key": secret], "models": ["a-model", "claude"],
+                "team_id": "team-a", "team_alias": "Team A", "metadata": ["owner": "ops", "webhook_token": secret, "api_key": secret + "-dropped"], "models": ["a-model", "claude"],
             ]))
             #expect(updated.status == .ok, "\(updated.text)")
             let reply = updated.body as? [String: Any] ?? [:]
             let data = reply["data"] as? [String: Any] ?? [:]
             #expect(reply["team_id"] as? String == "team-a" && data["team_alias"] as? String == "Team A")
             #expect(data["models"] as? [String] == ["a-model", "claude"])
-            #expect((data["metadata"] as? [String: Any])?["api_key"] as? String == "********")
+            #expect((data["metadata"] as? [String: Any])?["webhook_token"] as? String == "********")
+            #expect((data["metadata"] as? [String: Any])?["api_key"] == nil, "dropped, as LiteLLM drops it")
             #expect(!updated.text.contains(secret))
             let info = try await client.json("/team/info?team_id=team-a")
             #expect(!info.text.contains(secret) && info.text.contains("********"))
             let sealed = try await TenantRepository(pool: catalog.pool, secretKey: TestCatalog.secretKey).secrets(id: "team-a")
-            #expect(sealed.values.contains(.string(secret)))
+            #expect(sealed.values.contains(.string(secret)) && sealed.values.contains(.string(secret + "-dropped")))
 
             // The team's list, on top of each key's.
             #expect(try await K.modelIDs(client, key: member) == ["s-claude", "a-own"])
             #expect(try await K.modelIDs(client, key: listed) == ["a-own"])
             // Writes too: its tenant admin creates only names both lists allow.
-            K.expectError(try await client.json("/model/new", method: .post, headers: K.bearer(admin), body: K.model("a-new", "gpt-4o")), 403, "create outside")
-            #expect(try await client.json("/model/new", method: .post, headers: K.bearer(admin), body: K.model("a-new", "claude")).status == .ok)
+            K.expectError(try await client.json("/model/new", method: .post, headers: K.bearer(admin), body: K.model(nil, "gpt-4o")), 403, "create outside")
+            let made = try await client.json("/model/new", method: .post, headers: K.bearer(admin), body: K.model(nil, "claude"))
+            #expect(made.status == .ok, "\(made.text)")
+            let madeID = try #require(((made.body as? [String: Any])?["model_info"] as? [String: Any])?["id"] as? String)
+            // A team key whose team list hides some of its team's models cannot choose an id.
+            K.expectError(try await client.json("/model/new", method: .post, headers: K.bearer(admin), body: K.model("team:team-a:x", "claude")), 400, "chosen id")
             // Echoing the placeholder keeps the secret; alias alone leaves the rest.
             let echoed = try await client.json("/team/update", method: .post, body: K.body([
-                "team_id": "team-a", "metadata": ["owner": "ops", "api_key": "********"],
+                "team_id": "team-a", "metadata": ["owner": "ops", "webhook_token": "********"],
             ]))
             #expect(echoed.status == .ok, "\(echoed.text)")
-            #expect(try await TenantRepository(pool: catalog.pool, secretKey: TestCatalog.secretKey).secrets(id: "team-a").values.contains(.string(secret)))
+            let kept = try await TenantRepository(pool: catalog.pool, secretKey: TestCatalog.secretKey).secrets(id: "team-a").values
+            #expect(kept.contains(.string(secret)) && kept.contains(.string(secret + "-dropped")), "the placeholder and the never-shown secret are kept")
             let renamed = try await client.json("/team/update", method: .post, body: K.body(["team_id": "team-a", "team_alias": "A"]))
             #expect(((renamed.body as? [String: Any])?["data"] as? [String: Any])?["models"] as? [String] == ["a-model", "claude"])
             // models: [] lifts the restriction.
             #expect(try await client.json("/team/update", method: .post, body: K.body(["team_id": "team-a", "models": []])).status == .ok)
-            #expect(try await K.modelIDs(client, key: member) == ["s-gpt", "s-claude", "a-gpt", "a-own", "a-new"])
+            #expect(try await K.modelIDs(client, key: member) == ["s-gpt", "s-claude", "a-gpt", "a-own", madeID])
             // /team/list shows the lists.
             let teams = try await client.json("/team/list").body as? [[String: Any]] ?? []
             #expect(teams.allSatisfy { $0["models"] is [String] })
