@@ -31,8 +31,8 @@ import Foundation
 /// - Keys are changed (updated, regenerated) and deleted by admins and by their team's tenant
 ///   admin; only an admin moves a key to another team. A key changed is bounded by whoever changes
 ///   it exactly as a key made is (`updatedKey`, `newKey`).
-/// - Teams are made, changed (alias, metadata, models) and deleted by admins; the cost map is reloaded by admins and read by anyone
-///   with a key.
+/// - Teams are made, changed (alias, metadata, models) and deleted by admins; the cost map is
+///   reloaded by admins and read by anyone with a key.
 /// - A model's history is read entry by entry: an entry is shown to admins, and to the keys that
 ///   may see every state it holds (before and after) as their own tenant's model. A shared
 ///   model's history names admin keys, and is for admins; an id reused by another team, or a model
@@ -222,9 +222,9 @@ public enum AccessPolicy {
     /// The key `principal` may make when it asks for `team`, `role`, `models` (nil: not given)
     /// and `expiresAt` (nil: not given). Without a team and a role the key is a personal key
     /// (LiteLLM's default); an admin key must be asked for explicitly (`role: admin`), so that a
-    /// bare call never mints one by accident; a tenant admin's keys are its team's. A key is at most its maker: a list not given is the
-    /// maker's list, a list given must lie within it; an expiry not given is the maker's, one
-    /// given may not be later. (An admin's reads ignore allow-lists, so only expiry binds it.)
+    /// bare call never mints one by accident; a tenant admin's keys are its team's. A key is at
+    /// most its maker: a list not given is the maker's list, a list given must lie within it; an
+    /// expiry not given is the maker's, one given may not be later. (An admin's reads ignore allow-lists, so only expiry binds it.)
     public static func newKey(by principal: Principal, team: String?, role: Principal.Role?,
                               models: [String]? = nil, expiresAt: Date? = nil) throws -> NewKey {
         let (role, tenant) = try roleAndTenant(by: principal, team: team, role: role)
