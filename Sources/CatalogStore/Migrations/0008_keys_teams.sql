@@ -20,9 +20,11 @@ BEGIN
     END LOOP;
 END
 $$;
-ALTER TABLE api_keys ADD CONSTRAINT api_keys_role_known
+-- The new checks keep the names PostgreSQL gave the old ones, so that a migration written
+-- against 0001's schema that drops them by name still finds them.
+ALTER TABLE api_keys ADD CONSTRAINT api_keys_role_check
     CHECK (role IN ('admin', 'tenant_admin', 'tenant_member', 'personal'));
-ALTER TABLE api_keys ADD CONSTRAINT api_keys_team_by_role
+ALTER TABLE api_keys ADD CONSTRAINT api_keys_check
     CHECK ((role IN ('admin', 'personal')) = (tenant_id IS NULL));
 
 -- LiteLLM's key field `aliases`: {"alias": "model group"}. Its values are checked by the service.
