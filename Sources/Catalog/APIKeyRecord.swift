@@ -10,9 +10,17 @@ public struct APIKeyRecord: Sendable, Hashable {
     public var expiresAt: Date?
     public var createdAt: Date?
     public var createdBy: String?
+    /// LiteLLM's key `aliases`: alias → model group.
+    public var aliases: [String: String]
+    /// The allow-list of the key's team as read with the key (`tenants.models`); nil or empty:
+    /// no restriction. Kept with the key so that a team's change reaches every replica's
+    /// enforcement through the same snapshot of keys.
+    public var teamModels: [String]?
+    public var updatedAt: Date?
 
     public init(id: UUID, alias: String?, role: Principal.Role, tenantID: String?, models: [String]?,
-                expiresAt: Date?, createdAt: Date?, createdBy: String?) {
+                expiresAt: Date?, createdAt: Date?, createdBy: String?, aliases: [String: String] = [:],
+                teamModels: [String]? = nil, updatedAt: Date? = nil) {
         self.id = id
         self.alias = alias
         self.role = role
@@ -21,14 +29,27 @@ public struct APIKeyRecord: Sendable, Hashable {
         self.expiresAt = expiresAt
         self.createdAt = createdAt
         self.createdBy = createdBy
+        self.aliases = aliases
+        self.teamModels = teamModels
+        self.updatedAt = updatedAt
     }
+
+    /// The key's token: its id as the API shows it (LiteLLM's `token`).
+    public var token: String { id.uuidString.lowercased() }
 
     /// Whether the key still authenticates at `now`.
     public func isLive(at now: Date) -> Bool { expiresAt.map { $0 > now } ?? true }
 
     /// The caller this key authenticates.
     public var principal: Principal {
-        Principal(role: role, tenantID: tenantID, allowedModels: models, actor: "key:\(id.uuidString.lowercased())",
-                  expiresAt: expiresAt)
+        Principal(role: role, tenantID: tenantID, allowedModels: models, actor: "key:\(token)", expiresAt: expiresAt,
+                  teamModels: teamModels, aliases: aliases)
+    }
+}
+
+extension APIKeyRecord {
+    /// Whether this is the very key `principal` authenticated with (its actor names the key).
+    public func isKey(of principal: Principal) -> Bool {
+        principal.actor == "key:\(token)"
     }
 }

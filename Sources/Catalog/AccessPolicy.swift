@@ -28,8 +28,17 @@ import Foundation
 ///   that team only, whoever places it: so no create can collide with a model its caller may not
 ///   see, and "already exists" never tells of another team's model.
 /// - A tenant member reads; it changes nothing.
-/// - Teams are made and deleted by admins; the cost map is reloaded by admins and read by anyone
-///   with a key.
+/// - A personal key (LiteLLM's default virtual key: no team, no role asked for) reads the shared
+///   models, narrowed by its allow-list; it changes nothing, makes no keys and sees no team.
+/// - A team's allow-list (`tenants.models`) narrows every key of that team, for reads and writes
+///   alike: a team key's effective list is its own list intersected with its team's, worked out in
+///   one place (`Principal.allowList`, `ModelAllowList.narrowed(byTeam:)`). An empty team list
+///   restricts nothing, as LiteLLM's `models: []`.
+/// - Keys are changed (updated, regenerated) and deleted by admins and by their team's tenant
+///   admin; only an admin moves a key to another team. A key changed is bounded by whoever changes
+///   it exactly as a key made is (`updatedKey`, `newKey`).
+/// - Teams are made, changed (alias, metadata, models) and deleted by admins; the cost map is
+///   reloaded by admins and read by anyone with a key.
 /// - A model's history is read entry by entry: an entry is shown to admins, and to the keys that
 ///   may see every state it holds (before and after) as their own tenant's model. A shared
 ///   model's history names admin keys, and is for admins; an id reused by another team, or a model
@@ -109,10 +118,10 @@ public enum AccessPolicy {
             case .create:
                 guard admin else { return .forbidden("this key cannot create keys (role \(principal.role.rawValue))") }
                 guard ExactID.same(tenant, own) else { return .forbidden("a tenant admin can only create keys for its own team") }
-                return role == .admin ? .forbidden("a tenant admin cannot create admin keys") : .allowed
+                return role.belongsToTeam ? .allowed : .forbidden("a tenant admin cannot create \(role.rawValue) keys")
             case .change, .delete:
                 guard ofOwnTeam || isCaller else { return .hidden }
-                return ofOwnTeam ? .allowed : .forbidden("this key cannot delete other keys")
+                return ofOwnTeam ? .allowed : .forbidden("this key cannot change or delete keys")
             }
         case .costMap:
             return access == .read ? .allowed : .forbidden("only an admin can change the cost map")
@@ -297,48 +306,87 @@ public enum AccessPolicy {
     }
 
     /// The key `principal` may make when it asks for `team`, `role`, `models` (nil: not given)
-    /// and `expiresAt` (nil: not given). Without a team the key is an admin key, which must be
-    /// asked for explicitly (`role: admin`), so that a bare call never mints one by accident; a
-    /// tenant admin's keys are its team's. A key is at most its maker: a list not given is the
-    /// maker's list, a list given must lie within it; an expiry not given is the maker's, one
-    /// given may not be later. (An admin's reads ignore allow-lists, so only expiry binds it.)
+    /// and `expiresAt` (nil: not given). Without a team and a role the key is a personal key
+    /// (LiteLLM's default); an admin key must be asked for explicitly (`role: admin`), so that a
+    /// bare call never mints one by accident; a tenant admin's keys are its team's. A key is at
+    /// most its maker: a list not given is the maker's list, a list given must lie within it; an
+    /// expiry not given is the maker's, one given may not be later. (An admin's reads ignore allow-lists, so only expiry binds it.)
     public static func newKey(by principal: Principal, team: String?, role: Principal.Role?,
                               models: [String]? = nil, expiresAt: Date? = nil) throws -> NewKey {
         let (role, tenant) = try roleAndTenant(by: principal, team: team, role: role)
-        if let pattern = models?.first(where: { $0.contains("*") && !ModelAllowList.everyModel.contains($0) }) {
-            throw CatalogError.invalid(field: "models", message: "'\(pattern)': model name patterns are not supported; give names, or \"*\" for every model")
+        var allowed = try models.map { try boundedModels($0, by: principal) } ?? nil
+        if models == nil, principal.role != .admin {
+            allowed = principal.allowList == .all ? nil : principal.allowedModels
         }
-        var allowed = models.map { ModelAllowList($0) == .all ? nil : $0 } ?? nil
-        if principal.role != .admin {
-            let limit = principal.allowList
-            if models == nil {
-                allowed = limit == .all ? nil : principal.allowedModels
-            } else if !ModelAllowList(allowed).isWithin(limit) {
-                throw CatalogError.forbidden(message: "a key cannot allow models the key that makes it may not use")
-            }
-        }
-        var expiry = expiresAt
-        if let limit = principal.expiresAt {
-            if let asked = expiresAt, asked > limit {
-                throw CatalogError.forbidden(message: "a key cannot outlive the key that makes it (which expires at \(ISO8601DateFormatter().string(from: limit)))")
-            }
-            expiry = expiresAt ?? limit
-        }
+        let expiry = try expiresAt.map { try boundedExpiry($0, by: principal) } ?? principal.expiresAt
         return NewKey(role: role, tenant: tenant, models: allowed, expiresAt: expiry)
+    }
+
+    /// The key `record` becomes when `principal` changes it. Each argument is nil when not given;
+    /// `.some(nil)` clears: `team` (no team), `models` (no restriction), `expiresAt` (never). A key
+    /// changed is bounded like a key made (`newKey`): an allow-list within the changer's, an
+    /// expiry no later than its own. Only an admin moves a key to another team; a key moved out
+    /// of every team becomes personal, and a personal key moved into one a member of it.
+    public static func updatedKey(_ record: APIKeyRecord, by principal: Principal, isCaller: Bool = false,
+                                  team: String?? = nil, models: [String]?? = nil, expiresAt: Date?? = nil) throws -> NewKey {
+        try authorize(principal, .change, .key(tenant: record.tenantID, role: record.role, isCaller: isCaller),
+                      hiddenMessage: "key not found")
+        var role = record.role
+        var tenant = record.tenantID
+        if let asked = team, !ExactID.same(asked, record.tenantID) {
+            guard principal.role == .admin else {
+                throw CatalogError.forbidden(message: "a tenant admin cannot move a key to another team")
+            }
+            guard record.role != .admin else {
+                throw CatalogError.invalid(field: "team_id", message: "an admin key has no team_id")
+            }
+            tenant = asked
+            if asked == nil { role = .personal } else if role == .personal { role = .tenantMember }
+        }
+        let allowed = try models.map { try $0.map { try boundedModels($0, by: principal) } ?? boundedModels(["*"], by: principal) }
+            ?? record.models
+        let expiry = try expiresAt.map { try boundedExpiry($0, by: principal) } ?? record.expiresAt
+        return NewKey(role: role, tenant: tenant, models: allowed, expiresAt: expiry)
+    }
+
+    /// The allow-list to store for `models` asked by `principal` (nil: every model): no name
+    /// patterns, and within the asker's own list (an admin's reads ignore lists).
+    private static func boundedModels(_ models: [String], by principal: Principal) throws -> [String]? {
+        try checkAllowListEntries(models)
+        let allowed = ModelAllowList(models) == .all ? nil : models
+        // Within the maker's own list: the key is of the maker's team, whose list narrows it too.
+        if principal.role != .admin, !ModelAllowList(allowed).isWithin(principal.keyAllowList) {
+            throw CatalogError.forbidden(message: "a key cannot allow models the key that makes it may not use")
+        }
+        return allowed
+    }
+
+    /// Refuses model name patterns in an allow-list (a key's or a team's): an entry is one name,
+    /// or one of the spellings of "every model".
+    public static func checkAllowListEntries(_ models: [String], field: String = "models") throws {
+        if let pattern = models.first(where: { $0.contains("*") && !ModelAllowList.everyModel.contains($0) }) {
+            throw CatalogError.invalid(field: field, message: "'\(pattern)': model name patterns are not supported; give names, or \"*\" for every model")
+        }
+    }
+
+    /// The expiry `principal` may give a key when it asks for `asked` (nil: never).
+    private static func boundedExpiry(_ asked: Date?, by principal: Principal) throws -> Date? {
+        guard let limit = principal.expiresAt else { return asked }
+        guard let asked, asked <= limit else {
+            throw CatalogError.forbidden(message: "a key cannot outlive the key that makes it (which expires at \(ISO8601DateFormatter().string(from: limit)))")
+        }
+        return asked
     }
 
     private static func roleAndTenant(by principal: Principal, team: String?, role: Principal.Role?) throws -> (Principal.Role, String?) {
         let tenant = principal.role == .tenantAdmin ? (team ?? principal.tenantID) : team
-        let role = role ?? (tenant == nil && principal.role == .admin ? nil : .tenantMember)
-        guard let role else {
-            throw CatalogError.invalid(field: "team_id", message: "give team_id for a tenant key, or role \"admin\" for an admin key")
-        }
+        let role = role ?? (tenant == nil ? .personal : .tenantMember)
         try authorize(principal, .create, .key(tenant: tenant, role: role, isCaller: false))
-        // Every key but an admin key belongs to a team, and an admin key to none.
-        if (role == .admin) != (tenant == nil) {
-            throw role == .admin
-                ? CatalogError.invalid(field: "role", message: "an admin key has no team_id")
-                : CatalogError.invalid(field: "team_id", message: "a \(role.rawValue) key needs a team_id")
+        // Team roles belong to a team; admin and personal keys to none.
+        if role.belongsToTeam != (tenant != nil) {
+            throw role.belongsToTeam
+                ? CatalogError.invalid(field: "team_id", message: "a \(role.rawValue) key needs a team_id")
+                : CatalogError.invalid(field: "role", message: "\(role.rawValue) keys have no team_id")
         }
         return (role, tenant)
     }

@@ -13,11 +13,15 @@
 /// nothing (LiteLLM #26656/#28464 let an access group with no models grant every model: here an
 /// entry only ever adds the deployments it names, so an empty group adds none). Groups widen
 /// nothing beyond the tenant rule: the policy applies the list only to models the tenant may see.
-public enum ModelAllowList: Sendable, Hashable {
+public indirect enum ModelAllowList: Sendable, Hashable {
     /// Every model the tenant may see.
     case all
-    /// Exactly these model names.
+    /// Exactly these model names (and the deployments of these access groups).
     case only(Set<ExactID>)
+    /// What both lists allow: a team key's own list and its team's. Kept as two lists rather than
+    /// the intersection of their entries, since an entry may be an access group: a key listing
+    /// `gpt-4o` in a team listing the group `prod` that holds it may use it.
+    case both(ModelAllowList, ModelAllowList)
 
     /// The entries that mean "every model".
     public static let everyModel: Set<String> = ["*", "all-proxy-models", "all-team-models"]
@@ -37,6 +41,7 @@ public enum ModelAllowList: Sendable, Hashable {
         switch self {
         case .all: true
         case .only(let names): names.contains(ExactID(name))
+        case .both(let first, let second): first.allows(name) && second.allows(name)
         }
     }
 
@@ -47,6 +52,7 @@ public enum ModelAllowList: Sendable, Hashable {
         switch self {
         case .all: true
         case .only(let names): names.contains(ExactID(name)) || accessGroups().contains { names.contains(ExactID($0)) }
+        case .both(let first, let second): first.allows(name, accessGroups: accessGroups) && second.allows(name, accessGroups: accessGroups)
         }
     }
 
@@ -58,20 +64,33 @@ public enum ModelAllowList: Sendable, Hashable {
     /// Whether the list names the access group `group` itself (every model: every group).
     public func grantsGroup(_ group: String) -> Bool { allows(group) }
 
-    /// Whether every model this list allows, `other` allows too.
+    /// Whether every model this list allows, `other` allows too (judged by entries, so a list is
+    /// within another only when its entries are: never wider than it may be).
     public func isWithin(_ other: ModelAllowList) -> Bool {
         switch (self, other) {
         case (_, .all): true
+        case (_, .both(let first, let second)): isWithin(first) && isWithin(second)
         case (.all, .only): false
         case (.only(let mine), .only(let theirs)): mine.isSubset(of: theirs)
+        case (.both(let first, let second), .only): first.isWithin(other) || second.isWithin(other)
         }
     }
 
-    /// The list as stored in `api_keys.models` (nil: no restriction), in byte order.
-    public var stored: [String]? {
-        switch self {
-        case .all: nil
-        case .only(let names): names.sorted().map(\.text)
+    /// What both lists allow: a key of a team may use only what its own list and its team's list
+    /// both allow.
+    public func intersection(_ other: ModelAllowList) -> ModelAllowList {
+        switch (self, other) {
+        case (.all, _): other
+        case (_, .all): self
+        default: .both(self, other)
         }
+    }
+
+    /// This (a key's) list narrowed by its team's `models` (`tenants.models`). A team's list is
+    /// read as LiteLLM reads it: nil or empty means no restriction (LiteLLM's `models: []`),
+    /// unlike a key's stored empty list.
+    public func narrowed(byTeam teamModels: [String]?) -> ModelAllowList {
+        guard let teamModels, !teamModels.isEmpty else { return self }
+        return intersection(ModelAllowList(teamModels))
     }
 }

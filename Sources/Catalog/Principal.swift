@@ -10,13 +10,20 @@ public struct Principal: Sendable, Hashable {
         case tenantAdmin = "tenant_admin"
         /// Reads its tenant's and the shared models.
         case tenantMember = "tenant_member"
+        /// LiteLLM's default virtual key: no team; reads the shared models, changes nothing.
+        case personal
+
+        /// Whether a key of this role belongs to a team (every key but admin and personal ones).
+        public var belongsToTeam: Bool { self == .tenantAdmin || self == .tenantMember }
     }
 
     public var role: Role
-    /// The tenant of a tenant key; nil for admins.
+    /// The tenant of a tenant key; nil for admins and personal keys.
     public var tenantID: String?
     /// The key's allow-list of model names; nil allows every model the tenant may see.
     public var allowedModels: [String]?
+    /// The allow-list of the key's team (`tenants.models`); nil or empty: no restriction.
+    public var teamModels: [String]?
     /// Who to name in the change log: the key's id, or "master".
     public var actor: String
     /// When the key stops working; nil: never. A key it makes may not outlive it.
@@ -26,17 +33,22 @@ public struct Principal: Sendable, Hashable {
     public var aliases: [String: String]
 
     public init(role: Role, tenantID: String? = nil, allowedModels: [String]? = nil, actor: String, expiresAt: Date? = nil,
-                aliases: [String: String] = [:]) {
+                teamModels: [String]? = nil, aliases: [String: String] = [:]) {
         self.role = role
         self.tenantID = tenantID
         self.allowedModels = allowedModels
+        self.teamModels = teamModels
         self.actor = actor
         self.expiresAt = expiresAt
         self.aliases = aliases
     }
 
-    /// The allow-list as the policy reads it.
-    public var allowList: ModelAllowList { ModelAllowList(allowedModels) }
+    /// The key's own allow-list, without its team's: what bounds a key it makes, which is of the
+    /// same team and so narrowed by the same team list anyway.
+    public var keyAllowList: ModelAllowList { ModelAllowList(allowedModels) }
+
+    /// The allow-list as the policy reads it: the key's own, narrowed by its team's.
+    public var allowList: ModelAllowList { ModelAllowList(allowedModels).narrowed(byTeam: teamModels) }
 
     /// The master key (and every caller when auth is explicitly turned off).
     public static let master = Principal(role: .admin, actor: "master")

@@ -17,7 +17,8 @@ enum JSONBody {
 enum RequestJSON {
     static let maxBodySize = ServerLimits.maxBodySize
 
-    static func read(_ request: Request) async throws -> JSONValue {
+    /// The body, or nil when there is none (routes whose body LiteLLM makes optional).
+    static func readOptional(_ request: Request) async throws -> JSONValue? {
         var request = request
         let buffer: ByteBuffer
         do {
@@ -25,11 +26,20 @@ enum RequestJSON {
         } catch {
             throw CatalogError.tooLarge(message: "the request body is larger than 1 MiB")
         }
-        guard buffer.readableBytes > 0 else {
+        guard buffer.readableBytes > 0 else { return nil }
+        return try parse(Array(buffer.readableBytesView))
+    }
+
+    static func read(_ request: Request) async throws -> JSONValue {
+        guard let value = try await readOptional(request) else {
             throw CatalogError.invalid(field: nil, message: "the request body is empty: send a JSON object")
         }
+        return value
+    }
+
+    private static func parse(_ bytes: [UInt8]) throws -> JSONValue {
         do {
-            return try JSONParser.parse(bytes: Array(buffer.readableBytesView))
+            return try JSONParser.parse(bytes: bytes)
         } catch let error as JSONParser.SyntaxError {
             // The offset and reason only: never the text around it, which may be a key.
             throw CatalogError.invalid(field: nil, message: "the request body is not valid JSON (\(error.reason) at byte \(error.offset))")

@@ -3,7 +3,8 @@ import CatalogStore
 import Foundation
 import Hummingbird
 
-/// LiteLLM's key endpoints. A key's text is returned once, by /key/generate; the catalog keeps a digest.
+/// LiteLLM's key endpoints. A key's text is returned once, by /key/generate and
+/// /key/regenerate; the catalog keeps a digest, and lists tokens (ids) only.
 struct KeyController: Sendable {
     let keys: KeyRepository
     let afterWrite: @Sendable (WriteEffect) async -> Void
@@ -11,6 +12,10 @@ struct KeyController: Sendable {
     func addRoutes(to group: RouterGroup<CatalogRequestContext>) {
         group.post("/key/generate", use: generate)
         group.get("/key/info", use: info)
+        group.get("/key/list", use: list)
+        group.post("/key/update", use: update)
+        group.post("/key/regenerate", use: regenerate)
+        group.post("/key/{key}/regenerate", use: regenerate)
         group.post("/key/delete", use: delete)
     }
 
@@ -19,101 +24,125 @@ struct KeyController: Sendable {
         let body = try RequestFields(try await RequestJSON.read(request))
         let request = try KeyRequest(
             teamID: try body.string("team_id"), role: try body.string("role"), models: try body.strings("models"),
-            alias: try body.string("key_alias"), duration: try body.string("duration"))
+            alias: try body.string("key_alias"), duration: try body.string("duration"), aliases: try body.stringMap("aliases"))
         // The policy bounds the key by its maker: allow-list and expiry.
         let granted = try AccessPolicy.newKey(by: principal, team: request.teamID, role: request.role,
                                               models: request.models, expiresAt: request.expiresAt)
         let text = KeyRepository.newKeyText()
         let record = try await keys.create(
             keyText: text, alias: request.alias, role: granted.role, tenantID: granted.tenant, models: granted.models,
-            expiresAt: granted.expiresAt, actor: principal.actor)
+            expiresAt: granted.expiresAt, aliases: request.aliases, actor: principal.actor)
         await afterWrite(.keys)
         var reply = Self.json(record).objectValue ?? [:]
         reply["key"] = .string(text)
         return JSONBody.response(.object(reply))
     }
 
+    /// LiteLLM's `{"key": …, "info": {…}}`; without `key`, the caller's own key.
     @Sendable func info(_ request: Request, context: CatalogRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
-        guard let key = request.uri.queryParameters["key"].map(String.init), !key.isEmpty else {
+        let asked = request.uri.queryParameters["key"].map(String.init)
+        guard let key = asked ?? AuthMiddleware.presentedKey(request), !key.isEmpty else {
             throw CatalogError.invalid(field: "key", message: "the query parameter key is required")
         }
-        let record = try await visibleRecord(key, to: principal, presented: AuthMiddleware.presentedKey(request))
-        return JSONBody.response(["key": .string(record.id.uuidString.lowercased()), "info": Self.json(record)])
+        let record = try await visibleRecord(key, to: principal)
+        return JSONBody.response(["key": .string(record.token), "info": Self.json(record)])
+    }
+
+    /// The keys the caller may read, oldest first, a page at a time: tokens, or with
+    /// `return_full_object=true` the key objects (never a key's text).
+    @Sendable func list(_ request: Request, context: CatalogRequestContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        let query = request.uri.queryParameters
+        let page = try ModelReadController.positiveInt(query["page"].map(String.init), field: "page", default: 1, max: Int(Int32.max))
+        let size = try ModelReadController.positiveInt(query["size"].map(String.init), field: "size", default: 10, max: 100)
+        let full = try Self.flag(query["return_full_object"].map(String.init), field: "return_full_object")
+        _ = try Self.flag(query["include_team_keys"].map(String.init), field: "include_team_keys")
+        let team = query["team_id"].map(String.init)
+        let alias = query["key_alias"].map(String.init)
+        let token = query["key_hash"].map(String.init)
+        let visible = try await keys.all().filter { record in
+            AccessPolicy.canRead(record, by: principal, isCaller: record.isKey(of: principal))
+                && (team.map { ExactID.same($0, record.tenantID) } ?? true)
+                && (alias.map { ExactID.same($0, record.alias) } ?? true)
+                && (token.map { ExactID.same($0, record.token) } ?? true)
+        }
+        let shown = visible.dropFirst(min(visible.count, (page - 1) * size)).prefix(size)
+        return JSONBody.response([
+            "keys": .array(shown.map { full ? Self.json($0) : .string($0.token) }),
+            "total_count": .int(visible.count), "current_page": .int(page),
+            "total_pages": .int((visible.count + size - 1) / size),
+        ])
     }
 
     @Sendable func delete(_ request: Request, context: CatalogRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
         let body = try RequestFields(try await RequestJSON.read(request))
-        guard let requested = try body.strings("keys"), !requested.isEmpty else {
-            throw CatalogError.invalid(field: "keys", message: "keys must be a non-empty list of keys (or their tokens)")
+        let requested = try body.strings("keys") ?? []
+        let aliases = try body.strings("key_aliases") ?? []
+        guard !requested.isEmpty || !aliases.isEmpty else {
+            throw CatalogError.invalid(field: "keys", message: "keys (or key_aliases) must be a non-empty list of keys, their tokens or aliases")
         }
         var records: [APIKeyRecord] = []
         for key in requested {
             guard let record = try await keys.find(keyTextOrID: key) else { throw CatalogError.notFound(message: "key not found") }
+            records.append(record)
+        }
+        // LiteLLM takes key_aliases only without keys.
+        if requested.isEmpty {
+            for alias in aliases { records.append(try await record(alias: alias, to: principal)) }
+        }
+        for record in records {
             try AccessPolicy.authorize(principal, .delete, .key(tenant: record.tenantID, role: record.role, isCaller: false),
                                        hiddenMessage: "key not found")
-            records.append(record)
         }
         try await keys.delete(records: records, actor: principal.actor)
         await afterWrite(.keys)
-        return JSONBody.response(["deleted_keys": .array(requested.map(JSONValue.string))])
+        return JSONBody.response(["deleted_keys": .array((requested.isEmpty ? aliases : requested).map(JSONValue.string))])
     }
 
-    /// A key the caller may read (the policy's rule); `presented` is the key the request authenticated with.
-    private func visibleRecord(_ key: String, to principal: Principal, presented: String?) async throws -> APIKeyRecord {
+    /// A key the caller may read (the policy's rule), by its text or token.
+    func visibleRecord(_ key: String, to principal: Principal) async throws -> APIKeyRecord {
         guard let record = try await keys.find(keyTextOrID: key),
-              AccessPolicy.canRead(record, by: principal, isCaller: presented.map { ExactID($0) == ExactID(key) } ?? false)
+              AccessPolicy.canRead(record, by: principal, isCaller: record.isKey(of: principal))
         else {
             throw CatalogError.notFound(message: "key not found")
         }
         return record
     }
 
+    /// The one key named `alias` that the caller may read; keys it may not read do not count.
+    func record(alias: String, to principal: Principal) async throws -> APIKeyRecord {
+        let named = try await keys.find(alias: alias).filter { AccessPolicy.canRead($0, by: principal, isCaller: $0.isKey(of: principal)) }
+        guard let record = named.first else { throw CatalogError.notFound(message: "no key with key_alias '\(alias)' found") }
+        guard named.count == 1 else {
+            throw CatalogError.conflict(field: "key_alias", message: "key_alias '\(alias)' names \(named.count) keys: give the key (or its token) instead")
+        }
+        return record
+    }
+
+    /// A `true`/`false` query parameter (nil: not given, false).
+    static func flag(_ text: String?, field: String) throws -> Bool {
+        switch text?.lowercased() {
+        case nil, "false", "0": return false
+        case "true", "1": return true
+        default: throw CatalogError.invalid(field: field, message: "\(field) must be true or false")
+        }
+    }
+
+    /// A key as the API shows it: its token (id), never its text.
     static func json(_ record: APIKeyRecord) -> JSONValue {
         let formatter = ISO8601DateFormatter()
         return [
-            "token": .string(record.id.uuidString.lowercased()),
+            "token": .string(record.token),
             "key_alias": record.alias.map(JSONValue.string) ?? .null,
             "team_id": record.tenantID.map(JSONValue.string) ?? .null,
             "role": .string(record.role.rawValue),
             "models": .array((record.models ?? []).map(JSONValue.string)),
+            "aliases": .object(record.aliases.mapValues(JSONValue.string)),
             "expires": record.expiresAt.map { .string(formatter.string(from: $0)) } ?? .null,
             "created_at": record.createdAt.map { .string(formatter.string(from: $0)) } ?? .null,
+            "updated_at": record.updatedAt.map { .string(formatter.string(from: $0)) } ?? .null,
         ]
-    }
-}
-
-/// What /key/generate (and `model-catalog keys create`) asks for, checked against who asks.
-public struct KeyRequest: Sendable {
-    public var teamID: String?
-    public var role: Principal.Role?
-    public var models: [String]?
-    public var alias: String?
-    public var expiresAt: Date?
-
-    public init(teamID: String?, role: String?, models: [String]?, alias: String?, duration: String?, now: Date = Date()) throws {
-        self.teamID = teamID
-        if let role {
-            guard let parsed = Principal.Role(rawValue: role) else {
-                throw CatalogError.invalid(field: "role", message: "role must be admin, tenant_admin or tenant_member")
-            }
-            self.role = parsed
-        }
-        // LiteLLM's `models: []` is "no restriction": the same as leaving the list out.
-        self.models = models?.isEmpty == true ? nil : models
-        self.alias = alias
-        expiresAt = try duration.map { try Self.parseDuration($0).map { now.addingTimeInterval($0) } } ?? nil
-    }
-
-    /// "30d", "12h", "15m", "45s" → seconds; nil for "" (no expiry).
-    static func parseDuration(_ text: String) throws -> TimeInterval? {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
-        guard !trimmed.isEmpty else { return nil }
-        let units: [Character: TimeInterval] = ["s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604_800]
-        guard let unit = trimmed.last.flatMap({ units[$0] }), let amount = Double(trimmed.dropLast()), amount > 0, amount <= 36_500 * 86400 / unit else {
-            throw CatalogError.invalid(field: "duration", message: "duration must look like 30d, 12h, 15m or 45s")
-        }
-        return amount * unit
     }
 }

@@ -14,6 +14,11 @@ struct TeamController: Sendable {
         group.get("/team/list", use: list)
         group.get("/team/info", use: info)
         group.post("/team/delete", use: delete)
+        group.post("/team/update", use: update)
+        group.post("/team/model/add", use: addModels)
+        group.post("/team/model/delete", use: deleteModels)
+        group.get("/v2/team/list", use: listPage)
+        group.get("/team/available", use: available)
     }
 
     @Sendable func create(_ request: Request, context: CatalogRequestContext) async throws -> Response {
@@ -21,9 +26,11 @@ struct TeamController: Sendable {
         let body = try RequestFields(try await RequestJSON.read(request))
         let id = try body.string("team_id") ?? UUID().uuidString.lowercased()
         try AccessPolicy.authorize(principal, .create, .team(id: id))
+        let models = try body.strings("models") ?? []
+        try AccessPolicy.checkAllowListEntries(models)
         try TeamIDRule.checkNew(id, existing: try await tenants.all().map(\.id))
         let tenant = try await tenants.create(
-            Tenant(id: id, alias: try body.string("team_alias"), metadata: try body.object("metadata") ?? [:]),
+            Tenant(id: id, alias: try body.string("team_alias"), metadata: try body.object("metadata") ?? [:], models: models),
             actor: principal.actor)
         await afterWrite(.keys)
         return JSONBody.response(Self.json(tenant))
@@ -67,7 +74,9 @@ struct TeamController: Sendable {
         [
             "team_id": .string(tenant.id), "team_alias": tenant.alias.map(JSONValue.string) ?? .null,
             "metadata": .object(Redaction.redact(tenant.metadata, document: .metadata)),
+            "models": .array(tenant.models.map(JSONValue.string)),
             "created_at": tenant.createdAt.map { .string(ISO8601DateFormatter().string(from: $0)) } ?? .null,
+            "updated_at": tenant.updatedAt.map { .string(ISO8601DateFormatter().string(from: $0)) } ?? .null,
         ]
     }
 }
@@ -87,6 +96,22 @@ struct RequestFields {
         guard let value = members[field], !value.isNull else { return nil }
         guard let text = value.stringValue else { throw CatalogError.invalid(field: field, message: "\(field) must be a string, not \(value.typeName)") }
         return text
+    }
+
+    /// Whether the body holds `field` at all (null included): merge patches tell "left out" from "null".
+    func given(_ field: String) -> Bool { members[field] != nil }
+
+    /// An object of strings, such as a key's `aliases`.
+    func stringMap(_ field: String) throws -> [String: String]? {
+        guard let object = try object(field) else { return nil }
+        var map: [String: String] = [:]
+        for (key, value) in object {
+            guard let text = value.stringValue else {
+                throw CatalogError.invalid(field: field, message: "\(field) must be an object of strings; '\(key)' is \(value.typeName)")
+            }
+            map[key] = text
+        }
+        return map
     }
 
     func bool(_ field: String) throws -> Bool? {

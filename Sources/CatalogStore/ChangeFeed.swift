@@ -149,10 +149,14 @@ public struct ChangeFeed: Sendable {
         return CostMap(entries: decoded.compactMapValues(\.objectValue))
     }
 
+    /// Every key by its digest, each with its team's allow-list: a team's change (an entry of
+    /// entity `tenant`) reloads the keys, so enforcement follows it like any key change.
     static func keys(on connection: PostgresConnection) throws -> [[UInt8]: APIKeyRecord] {
         var keys: [[UInt8]: APIKeyRecord] = [:]
         for row in try connection.query("""
-            SELECT id, key_hash, key_alias, role, tenant_id, models, expires_at, created_at, created_by FROM api_keys
+            SELECT k.id, k.key_hash, k.key_alias, k.role, k.tenant_id, k.models, k.expires_at, k.created_at, k.created_by,
+                   k.aliases, k.updated_at, t.models AS team_models
+            FROM api_keys k LEFT JOIN tenants t ON t.id = k.tenant_id
             """) {
             keys[try row.decode(PostgresBytes.self, "key_hash").bytes] = try KeyRepository.record(row)
         }

@@ -7,13 +7,19 @@ public struct Tenant: Sendable, Hashable {
     public var id: String
     public var alias: String?
     public var metadata: [String: JSONValue]
+    /// The team's model allow-list (LiteLLM's team `models`); empty: no restriction.
+    public var models: [String]
     public var createdAt: Date?
+    public var updatedAt: Date?
 
-    public init(id: String, alias: String?, metadata: [String: JSONValue] = [:], createdAt: Date? = nil) {
+    public init(id: String, alias: String?, metadata: [String: JSONValue] = [:], models: [String] = [],
+                createdAt: Date? = nil, updatedAt: Date? = nil) {
         self.id = id
         self.alias = alias
         self.metadata = metadata
+        self.models = models
         self.createdAt = createdAt
+        self.updatedAt = updatedAt
     }
 }
 
@@ -36,25 +42,61 @@ public struct TenantRepository: Sendable {
         return try await pool.transaction { connection in
             try ModelRepository.setActor(actor, on: connection)
             let created = try Self.tenant(try connection.query("""
-                INSERT INTO tenants (id, alias, metadata, created_by, updated_by)
-                VALUES (\(tenant.id), \(tenant.alias), \(JSONColumns.bind(stored)), \(actor), \(actor))
-                RETURNING id, alias, metadata, created_at
+                INSERT INTO tenants (id, alias, metadata, models, created_by, updated_by)
+                VALUES (\(tenant.id), \(tenant.alias), \(JSONColumns.bind(stored)), \(tenant.models)::text[], \(actor), \(actor))
+                RETURNING id, alias, metadata, models, created_at, updated_at
                 """)[0])
             try Self.writeSecrets(sealed, tenantID: tenant.id, on: connection)
             return created
         }
     }
 
+    /// Changes the team `id` in one transaction: `change` sees the team as stored (locked; its
+    /// metadata's secrets as the placeholder) and returns what to store, or throws to refuse.
+    /// A metadata value sent as the placeholder keeps the sealed secret at its path, as for models,
+    /// and a secret never shown (`api_key`) is kept unless sent as null.
+    public func update(id: String, actor: String?, _ change: @escaping @Sendable (Tenant) throws -> Tenant) async throws -> Tenant {
+        try await pool.transaction { [secretKey] connection in
+            try ModelRepository.setActor(actor, on: connection)
+            guard let row = try connection.query("""
+                SELECT id, alias, metadata, models, created_at, updated_at FROM tenants WHERE id = \(id) FOR UPDATE
+                """).first else { throw CatalogError.notFound(message: "team '\(id)' not found") }
+            let current = try Self.tenant(row)
+            let updated = try change(current)
+            var stored = current.metadata
+            if updated.metadata != current.metadata {
+                // Only a changed metadata is split again; an unchanged one keeps its sealed row.
+                let previous = SecretSplit.merge(current.metadata, secrets: try Self.openSecrets(id: id, key: secretKey, on: connection))
+                // Secrets that are never shown (dropped, as `api_key`) cannot be sent back: a new
+                // metadata without them keeps them; an explicit null removes one.
+                var metadata = updated.metadata
+                for (name, value) in previous where Redaction.isDroppedKey(name) && metadata[name] == nil { metadata[name] = value }
+                metadata = metadata.filter { !($0.value.isNull && Redaction.isDroppedKey($0.key)) }
+                let split = try SecretSplit.split(metadata, document: .metadata, previous: previous)
+                stored = split.stored
+                try Self.writeSecrets(try Self.seal(split.secrets, tenantID: id, key: secretKey), tenantID: id, on: connection)
+            }
+            return try Self.tenant(try connection.query("""
+                UPDATE tenants SET alias = \(updated.alias), metadata = \(JSONColumns.bind(stored)), models = \(updated.models)::text[],
+                       updated_at = now(), updated_by = \(actor)
+                WHERE id = \(id)
+                RETURNING id, alias, metadata, models, created_at, updated_at
+                """)[0])
+        }
+    }
+
     /// The literal secrets sealed for a team's metadata, opened (for the service's own use; never shown).
     public func secrets(id: String) async throws -> [SecretSplit.Path: JSONValue] {
-        try await pool.withConnection { [secretKey] connection in
-            guard let row = try connection.query("SELECT sealed FROM tenant_secrets WHERE tenant_id = \(id)").first else { return [:] }
-            guard let secretKey else { throw CatalogError.unavailable(message: SecretKeyError.missing.description) }
-            do {
-                return try secretKey.open(metadata: try row.decode(PostgresBytes.self, "sealed").bytes, tenantID: id)
-            } catch {
-                throw CatalogError.unavailable(message: SecretKeyError.cannotOpen.description)
-            }
+        try await pool.withConnection { [secretKey] connection in try Self.openSecrets(id: id, key: secretKey, on: connection) }
+    }
+
+    static func openSecrets(id: String, key secretKey: SecretKey?, on connection: PostgresConnection) throws -> [SecretSplit.Path: JSONValue] {
+        guard let row = try connection.query("SELECT sealed FROM tenant_secrets WHERE tenant_id = \(id)").first else { return [:] }
+        guard let secretKey else { throw CatalogError.unavailable(message: SecretKeyError.missing.description) }
+        do {
+            return try secretKey.open(metadata: try row.decode(PostgresBytes.self, "sealed").bytes, tenantID: id)
+        } catch {
+            throw CatalogError.unavailable(message: SecretKeyError.cannotOpen.description)
         }
     }
 
@@ -84,13 +126,13 @@ public struct TenantRepository: Sendable {
 
     public func all() async throws -> [Tenant] {
         try await pool.withConnection { connection in
-            try connection.query("SELECT id, alias, metadata, created_at FROM tenants ORDER BY created_at, id").map(Self.tenant)
+            try connection.query("SELECT id, alias, metadata, models, created_at, updated_at FROM tenants ORDER BY created_at, id").map(Self.tenant)
         }
     }
 
     public func find(id: String) async throws -> Tenant? {
         try await pool.withConnection { connection in
-            try connection.query("SELECT id, alias, metadata, created_at FROM tenants WHERE id = \(id)").first.map(Self.tenant)
+            try connection.query("SELECT id, alias, metadata, models, created_at, updated_at FROM tenants WHERE id = \(id)").first.map(Self.tenant)
         }
     }
 
@@ -120,6 +162,8 @@ public struct TenantRepository: Sendable {
 
     static func tenant(_ row: PostgresRow) throws -> Tenant {
         Tenant(id: try row.decode(String.self, "id"), alias: try row.decode(String?.self, "alias"),
-               metadata: try JSONColumns.object(row, "metadata"), createdAt: try row.decode(Date?.self, "created_at"))
+               metadata: try JSONColumns.object(row, "metadata"),
+               models: try row.decode(PostgresTextArray?.self, "models")?.elements ?? [],
+               createdAt: try row.decode(Date?.self, "created_at"), updatedAt: try row.decode(Date?.self, "updated_at"))
     }
 }

@@ -11,6 +11,7 @@ struct KeysCommand: AsyncParsableCommand {
         discussion: """
             Examples:
               model-catalog keys create --team-id team-a --role tenant_admin
+              model-catalog keys create --models gpt-4o --alias alice
               model-catalog keys create --role admin --alias ops
             """,
         subcommands: [Create.self])
@@ -23,13 +24,14 @@ struct KeysCommand: AsyncParsableCommand {
                 Examples:
                   model-catalog keys create --team-id team-a --role tenant_admin --alias ops
                   model-catalog keys create --team-id team-a --models gpt-4o --models claude --duration 30d
+                  model-catalog keys create --models gpt-4o --alias alice       # a personal key (no team)
                   model-catalog keys create --role admin
                 """)
 
-        @Option(help: "The key's team (tenant); required unless --role admin.")
+        @Option(help: "The key's team (tenant); without it (and without --role) the key is personal.")
         var teamId: String?
 
-        @Option(help: "admin, tenant_admin or tenant_member (default for a team key).")
+        @Option(help: "admin, tenant_admin, tenant_member (default for a team key) or personal (default without a team).")
         var role: String?
 
         @Option(help: "Allow only these model names (repeat the option).")

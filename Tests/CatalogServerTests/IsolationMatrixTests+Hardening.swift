@@ -123,7 +123,7 @@ extension IsolationMatrixTests {
             .pipeMember: 404, .restrictedAdmin: 200, .expiringAdmin: 200,
         ],
         .generate: [
-            .admin: 400, .ownerAdmin: 200, .confusableAdmin: 200, .starMember: 403, .separatorMember: 403,
+            .admin: 200, .ownerAdmin: 200, .confusableAdmin: 200, .starMember: 403, .separatorMember: 403,
             .pipeMember: 403, .restrictedAdmin: 200, .expiringAdmin: 200,
         ],
         // A team key chooses ids only in its namespace (team:<team>:…): 400 whether the id is

@@ -414,8 +414,8 @@ struct IsolationMatrixTests {
             expiredKey: 401, deletedKey: 401, noKey: 401),
         row(.key(.generateAdmin), admin: .key(.shared, .admin), tenantAdmin: 403, tenantMember: 403,
             otherTenantAdmin: 403, allowListedMember: 403, expiredKey: 401, deletedKey: 401, noKey: 401),
-        // Without team_id: a tenant admin's key is its own team's; an admin must name a team or role admin.
-        row(.key(.generateNoTeam), admin: 400, tenantAdmin: .key(.tenant, .tenantMember), tenantMember: 403,
+        // Without team_id: a tenant admin's key is its own team's; an admin's is personal (issue 12).
+        row(.key(.generateNoTeam), admin: .key(.shared, .personal), tenantAdmin: .key(.tenant, .tenantMember), tenantMember: 403,
             otherTenantAdmin: .key(.neighbour, .tenantMember), allowListedMember: 403,
             expiredKey: 401, deletedKey: 401, noKey: 401),
         row(.key(.infoTenantKey), admin: .key(.tenant, .tenantMember), tenantAdmin: .key(.tenant, .tenantMember),

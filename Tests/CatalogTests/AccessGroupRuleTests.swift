@@ -41,6 +41,24 @@ struct AccessGroupRuleTests {
         #expect(ModelAllowList(nil).allows(Self.catalog[1]))
     }
 
+    @Test("a key's list and its team's are both applied, each by name or group: a name in a team's group is allowed")
+    func keyAndTeamLists() {
+        // The key names a model; the team grants a group holding it: both allow it.
+        let inGroup = Principal(role: .tenantMember, tenantID: "A", allowedModels: ["a-gpt"], actor: "key:k", teamModels: ["prod"])
+        #expect(Self.visibleIDs(inGroup) == ["a-gpt"])
+        // The team's group does not hold the key's other name: nothing of it.
+        let outside = Principal(role: .tenantMember, tenantID: "A", allowedModels: ["a-other"], actor: "key:k", teamModels: ["prod"])
+        #expect(Self.visibleIDs(outside).isEmpty)
+        // The key grants a group, the team names one of its models: only that one.
+        let groupKey = Principal(role: .tenantMember, tenantID: "A", allowedModels: ["prod"], actor: "key:k", teamModels: ["gpt-4o"])
+        #expect(Self.visibleIDs(groupKey) == ["s-gpt"])
+        // Judged by entries, a list is within both lists only when its entries are within each.
+        #expect(ModelAllowList(["a-gpt"]).isWithin(.both(ModelAllowList(["a-gpt", "x"]), ModelAllowList(["a-gpt"]))))
+        #expect(!ModelAllowList(["a-gpt"]).isWithin(inGroup.allowList), "not by entries: the team lists a group")
+        #expect(!ModelAllowList(nil).isWithin(inGroup.allowList))
+        #expect(inGroup.allowList.isWithin(ModelAllowList(["prod"])))
+    }
+
     @Test("a key granted a group sees exactly its tenant's and the shared deployments in it")
     func groupWithinTenant() {
         #expect(Self.visibleIDs(Self.member("A", ["prod"])) == ["s-gpt", "a-gpt"])

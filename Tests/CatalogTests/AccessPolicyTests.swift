@@ -133,8 +133,9 @@ struct AccessPolicyTests {
     /// (who, team, role) → the new key's (role, tenant), or the field of the refusal.
     @Test("the role and team of a new key", arguments: [
         (Who.admin, "t1", nil, "tenant_member@t1"), (.admin, "t1", .tenantAdmin, "tenant_admin@t1"),
-        (.admin, nil, .admin, "admin@-"), (.admin, nil, nil, "invalid:team_id"), (.admin, "t1", .admin, "invalid:role"),
-        (.admin, nil, .tenantMember, "invalid:team_id"),
+        (.admin, nil, .admin, "admin@-"), (.admin, nil, nil, "personal@-"), (.admin, "t1", .admin, "invalid:role"),
+        (.admin, nil, .tenantMember, "invalid:team_id"), (.admin, nil, .personal, "personal@-"), (.admin, "t1", .personal, "invalid:role"),
+        (.t1Admin, nil, .personal, "forbidden"),
         (.t1Admin, nil, nil, "tenant_member@t1"), (.t1Admin, "t1", .tenantAdmin, "tenant_admin@t1"),
         (.t1Admin, "t2", nil, "forbidden"), (.t1Admin, nil, .admin, "forbidden"),
         (.t1Member, nil, nil, "forbidden"), (.t1Member, "t1", .tenantMember, "forbidden"),
