@@ -150,8 +150,10 @@ struct ModelInputTests {
     func numbersFromText(key: String, sent: JSONValue, stored: JSONValue) throws {
         let params = try ModelInput.newDeployment(from: Self.newBody(params: [key: sent])).litellmParams[key]
         #expect(params == stored)
+        // In model_info only the keys the schema types are read as numbers; these are open there.
+        let openInModelInfo: Set = ["max_parallel_requests", "timeout", "stream_timeout"]
         let info = try ModelInput.newDeployment(from: Self.newBody(info: [key: sent])).modelInfo[key]
-        #expect(info == stored)
+        #expect(info == (openInModelInfo.contains(key) ? sent : stored))
         let updated = try ModelInput.update(Self.current, with: ["litellm_params": .object([key: sent])], allowRemovals: false)
         #expect(updated.litellmParams[key] == stored)
     }
@@ -386,7 +388,7 @@ struct ModelInputTests {
         Refusal("model set to empty", ["litellm_params": ["model": ""]], "litellm_params.model"),
         Refusal("tpm negative", ["litellm_params": ["tpm": -1]], "litellm_params.tpm"),
         Refusal("api_base a number", ["litellm_params": ["api_base": 1]], "litellm_params.api_base"),
-        Refusal("input cost a string", ["litellm_params": ["input_cost_per_token": "1"]], "litellm_params.input_cost_per_token"),
+        Refusal("input cost a word", ["litellm_params": ["input_cost_per_token": "one"]], "litellm_params.input_cost_per_token"),
         Refusal("model_info a list", ["model_info": ["m-1"]], "model_info"),
         Refusal("model_info.id changed", ["model_info": ["id": "m-2"]], "model_info.id"),
         Refusal("model_info.id a number", ["model_info": ["id": 1]], "model_info.id"),
