@@ -50,9 +50,8 @@ struct LiteLLMClientTests {
             let checks = try #require(report["checks"] as? [[String: Any]], "the report has no checks")
             #expect(checks.count == report["registered"] as? Int, "the script registered \(report["registered"] ?? "?") checks but reported \(checks.count)")
             #expect(checks.count >= Self.minimumChecks, "only \(checks.count) checks ran")
-            for check in checks {
-                let name = check["name"] as? String ?? "?"
-                #expect(check["ok"] as? Bool == true, "\(name)\n\(check["detail"] as? String ?? "")")
+            for check in checks where check["ok"] as? Bool != true {
+                Issue.record("LiteLLM check failed: \(check["name"] as? String ?? "?")\n\(check["detail"] as? String ?? "")")
             }
             #expect((run.termination == .exited(0)) == checks.allSatisfy { $0["ok"] as? Bool == true },
                     "the script's exit status (\(run.termination)) disagrees with its report")

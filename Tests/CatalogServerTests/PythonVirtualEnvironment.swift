@@ -119,9 +119,9 @@ extension PythonVirtualEnvironment {
         imports: ["openapi_spec_validator", "schemathesis", "yaml"])
 
     /// LiteLLM's Python client and its `litellm-proxy` CLI (never 1.107.0, reported compromised).
-    /// The CLI imports rich and requests, which litellm lists only under its `cli` extra: pinned
-    /// here to the versions that extra resolves to.
+    /// The CLI imports what litellm lists under its `cli` extra (requests, rich, InquirerPy, …),
+    /// not in its plain install.
     static let liteLLM = PythonVirtualEnvironment(
-        name: "litellm-venv", packages: ["litellm==1.108.7", "requests==2.34.2", "rich==13.9.4"],
+        name: "litellm-venv", packages: ["litellm[cli]==1.108.7"],
         imports: ["litellm.proxy.client.cli.main", "requests", "rich", "yaml"])
 }

@@ -553,16 +553,30 @@ def _(c: Catalog) -> None:
     expect(c.deployment(shared["id"]) is not None, "the shared model is gone")
 
 
-@check("client.keys.info shows the key's alias, models and expiry ({'key', 'info'})", "keys.info")
+@check("client.keys.info shows a key's alias, models and expiry ({'key', 'info'}), not its text", "keys.generate", "keys.info")
 def _(c: Catalog) -> None:
-    personal, world = c.personal_key(), c.world()
-    answer = c.client.keys.info(key=personal["key"])
+    world = c.world()
+    alias = c.name("info")
+    created = c.client.keys.generate(team_id=world["team"], models=[world["shared_a"]["name"]], key_alias=alias,
+                                     duration="1h")
+    key = created.get("key")
+    expect(isinstance(key, str) and key != "", "no key in the response")
+    answer = c.client.keys.info(key=key)
     info = answer.get("info") if isinstance(answer, dict) else None
     expect(isinstance(info, dict), "no info object")
-    expect(info.get("key_alias") == personal["alias"], f"key_alias is {info.get('key_alias')!r}")
+    expect(info.get("key_alias") == alias, f"key_alias is {info.get('key_alias')!r}")
     expect(info.get("models") == [world["shared_a"]["name"]], f"models is {info.get('models')!r}")
     expect(info.get("expires") not in (None, ""), "no expiry for a key made with duration 1h")
-    expect(personal["key"] not in json.dumps(answer), "key/info shows the key text")
+    expect(key not in json.dumps(answer), "key/info shows the key text")
+
+
+@check("client.keys.info of a personal key shows its alias and models and no team", "keys.info")
+def _(c: Catalog) -> None:
+    personal, world = c.personal_key(), c.world()
+    info = c.client.keys.info(key=personal["key"]).get("info") or {}
+    expect(info.get("key_alias") == personal["alias"], f"key_alias is {info.get('key_alias')!r}")
+    expect(info.get("models") == [world["shared_a"]["name"]], f"models is {info.get('models')!r}")
+    expect(info.get("team_id") is None, f"team_id is {info.get('team_id')!r}")
 
 
 @check("client.keys.generate(team_id=…) makes a team key that reads its team's and shared models and no other team's", "keys.generate")
