@@ -26,6 +26,7 @@ Exit status: 0 when every check passed, 1 when some failed, 2 when the run itsel
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import inspect
 import json
 import os
@@ -1047,6 +1048,10 @@ def main() -> int:
         return 2
     REDACT.add(master_key)
     REDACT.add(credential_secret)
+    installed = importlib.metadata.version("litellm")
+    if installed != "1.108.7":
+        print(f"litellm {installed} is installed; these checks are for litellm 1.108.7", file=sys.stderr)
+        return 2
 
     catalog = Catalog(args.base_url, master_key, args.cli, credential_secret)
     began = time.monotonic()
