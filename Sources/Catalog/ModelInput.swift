@@ -115,17 +115,18 @@ public enum ModelInput {
         } else if requireModel {
             throw CatalogError.invalid(field: "litellm_params.model", message: "litellm_params.model is required")
         }
+        var conformed = params
         for (key, value) in params {
-            if let type = paramType(key) { try check(value, is: type, field: "litellm_params.\(key)") }
+            if let type = paramType(key) { conformed[key] = try self.conformed(value, to: type, field: "litellm_params.\(key)") }
         }
-        return params
+        return conformed
     }
 
     static func modelInfo(_ value: JSONValue?) throws -> [String: JSONValue] {
         guard let value, !value.isNull else { return [:] }
-        let info = try object(value, field: "model_info")
+        var info = try object(value, field: "model_info")
         for (key, member) in info {
-            if let type = infoType(key) { try check(member, is: type, field: "model_info.\(key)") }
+            if let type = infoType(key) { info[key] = try conformed(member, to: type, field: "model_info.\(key)") }
         }
         if let groups = info["access_groups"], !groups.isNull { _ = try accessGroups(groups, field: "model_info.access_groups") }
         return info

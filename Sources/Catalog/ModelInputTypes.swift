@@ -50,6 +50,37 @@ extension ModelInput {
 
     static func priceType(_ key: String) -> FieldType { objectPriceKeys.contains(key) ? .amountOrObject : .amount }
 
+    /// `value` as a key of `type` stores it: a number or a boolean written as a string ("5",
+    /// "1e-06", "true") becomes what it says, as LiteLLM's request models (pydantic) read it.
+    /// LiteLLM's CLI sends every value so (`litellm-proxy models add NAME -p rpm=5 -i
+    /// input_cost_per_token=1e-06`). Throws, naming `field`, when the value is still not of `type`.
+    static func conformed(_ value: JSONValue, to type: FieldType, field: String) throws -> JSONValue {
+        let value = fromText(value, as: type) ?? value
+        try check(value, is: type, field: field)
+        return value
+    }
+
+    /// The number or boolean a string spells for `type`; nil when it spells none (or is no string).
+    static func fromText(_ value: JSONValue, as type: FieldType) -> JSONValue? {
+        guard let text = value.stringValue?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return nil }
+        switch type {
+        case .whole, .amount, .amountOrObject:
+            // Decimal digits only: Swift's parsers would also read "0x1p3", "inf" and "nan".
+            guard text.unicodeScalars.allSatisfy({ "0123456789+-.eE".unicodeScalars.contains($0) }) else { return nil }
+            if let whole = Int(text) { return .int(whole) }
+            return Double(text).map(JSONValue.double)
+        case .bool:
+            // pydantic's spellings of a boolean.
+            switch text.lowercased() {
+            case "true", "t", "yes", "y", "on", "1": return .bool(true)
+            case "false", "f", "no", "n", "off", "0": return .bool(false)
+            default: return nil
+            }
+        case .string:
+            return nil
+        }
+    }
+
     /// Throws, naming `field`, when `value` is not of `type`.
     static func check(_ value: JSONValue, is type: FieldType, field: String) throws {
         if value.isNull { return }

@@ -30,9 +30,12 @@ struct PythonVirtualEnvironment: Sendable {
     private var recordText: String { packages.joined(separator: "\n") + "\n" }
 
     /// The environment of every child process run from the environment: no pip version check, no
-    /// user site-packages, nothing of the test run's that would change `serve`.
+    /// user site-packages, nothing of the test run's that would change `serve`, and litellm's own
+    /// cost map (importing litellm otherwise fetches it from GitHub, retrying for seconds offline).
     static var processEnvironment: [String: String] {
-        ServerProcess.environment(["PIP_DISABLE_PIP_VERSION_CHECK": "1", "PYTHONNOUSERSITE": "1"])
+        ServerProcess.environment([
+            "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PYTHONNOUSERSITE": "1", "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+        ])
     }
 
     /// The environment's python, after creating the environment and installing the packages if needed.
@@ -114,4 +117,11 @@ extension PythonVirtualEnvironment {
     static let openAPI = PythonVirtualEnvironment(
         name: "openapi-venv", packages: ["openapi-spec-validator==0.9.0", "schemathesis==4.32.5", "PyYAML==6.0.4"],
         imports: ["openapi_spec_validator", "schemathesis", "yaml"])
+
+    /// LiteLLM's Python client and its `litellm-proxy` CLI (never 1.107.0, reported compromised).
+    /// The CLI imports what litellm lists under its `cli` extra (requests, rich, InquirerPy, …),
+    /// not in its plain install.
+    static let liteLLM = PythonVirtualEnvironment(
+        name: "litellm-venv", packages: ["litellm[cli]==1.108.7"],
+        imports: ["litellm.proxy.client.cli.main", "requests", "rich", "yaml"])
 }

@@ -81,10 +81,12 @@ struct ModelInputTests {
 
     /// litellm_params keys with a checked type: the value refused and the field named.
     static let paramRefusals: [(String, JSONValue)] = [
-        ("tpm", -1), ("tpm", "1000"), ("rpm", -0.5), ("rpm", true), ("max_parallel_requests", "4"),
-        ("timeout", -1), ("timeout", ["s": 1]), ("stream_timeout", "30"), ("max_retries", -2),
+        ("tpm", -1), ("tpm", "1,000"), ("rpm", -0.5), ("rpm", true), ("max_parallel_requests", "4 requests"),
+        ("timeout", -1), ("timeout", ["s": 1]), ("stream_timeout", "thirty"), ("max_retries", -2),
         ("api_base", 5), ("api_version", true), ("base_model", ["gpt-4o"]), ("custom_llm_provider", ["x": 1]),
-        ("region_name", 1), ("input_cost_per_token", "0.1"), ("output_cost_per_token", true),
+        ("region_name", 1), ("input_cost_per_token", "0x1p3"), ("output_cost_per_token", true),
+        // A string is read as the number it spells, then checked like one.
+        ("rpm", "-5"), ("tpm", "1.5"), ("input_cost_per_token", "nan"), ("timeout", "inf"), ("rpm", ""),
         ("cost", "free"), ("input_cost_per_second", [1]),
         // Ranges (issue 11, item 11): limits are whole numbers a bigint and a JSON client hold; prices are
         // finite and not negative.
@@ -116,9 +118,9 @@ struct ModelInputTests {
     /// model_info keys LiteLLM's schema and the cost map type: the value refused and the field named.
     static let infoRefusals: [(String, JSONValue)] = [
         ("max_input_tokens", "x"), ("max_input_tokens", 1e20), ("max_tokens", 1.5), ("max_output_tokens", -1),
-        ("input_cost_per_token", "0.1"), ("input_cost_per_token", "..."), ("output_cost_per_token", -1),
-        ("cache_read_input_token_cost", [0.1]), ("rpm", "10"), ("tpm", -5), ("litellm_provider", 3), ("mode", ["chat"]),
-        ("supports_vision", "yes"), ("search_context_cost_per_query", "x"),
+        ("input_cost_per_token", "0.1 USD"), ("input_cost_per_token", "..."), ("output_cost_per_token", -1),
+        ("cache_read_input_token_cost", [0.1]), ("rpm", "ten"), ("tpm", -5), ("litellm_provider", 3), ("mode", ["chat"]),
+        ("supports_vision", "maybe"), ("search_context_cost_per_query", "x"), ("max_tokens", "-1"),
     ]
 
     @Test("a model_info value of the wrong type or range", arguments: infoRefusals)
@@ -136,6 +138,33 @@ struct ModelInputTests {
         // Keys outside the schema are open, "cost" piece or not.
         ("description", 5), ("my_cost_center", "ops"), ("tier", ["gold"]),
     ]
+
+    /// What LiteLLM's CLI sends (`models add NAME -p rpm=5 -i input_cost_per_token=1e-06`: every
+    /// value a string), stored as the number or boolean it spells, as LiteLLM reads it.
+    static let fromText: [(String, JSONValue, JSONValue)] = [
+        ("rpm", "5", 5), ("tpm", " 1000 ", 1000), ("max_parallel_requests", "4", 4), ("timeout", "0.5", 0.5),
+        ("stream_timeout", "30", 30), ("input_cost_per_token", "1e-06", 0.000_001), ("max_tokens", "4096", 4096),
+    ]
+
+    @Test("a number written as a string is stored as that number", arguments: fromText)
+    func numbersFromText(key: String, sent: JSONValue, stored: JSONValue) throws {
+        let params = try ModelInput.newDeployment(from: Self.newBody(params: [key: sent])).litellmParams[key]
+        #expect(params == stored)
+        // In model_info only the keys the schema types are read as numbers; these are open there.
+        let openInModelInfo: Set = ["max_parallel_requests", "timeout", "stream_timeout"]
+        let info = try ModelInput.newDeployment(from: Self.newBody(info: [key: sent])).modelInfo[key]
+        #expect(info == (openInModelInfo.contains(key) ? sent : stored))
+        let updated = try ModelInput.update(Self.current, with: ["litellm_params": .object([key: sent])], allowRemovals: false)
+        #expect(updated.litellmParams[key] == stored)
+    }
+
+    @Test("a boolean written as a string is stored as that boolean", arguments: [
+        ("true", true), ("False", false), ("yes", true), ("0", false),
+    ] as [(String, Bool)])
+    func booleansFromText(sent: String, stored: Bool) throws {
+        let deployment = try ModelInput.newDeployment(from: Self.newBody(info: ["supports_vision": .string(sent)]))
+        #expect(deployment.modelInfo["supports_vision"] == .bool(stored))
+    }
 
     @Test("a model_info value accepted as given", arguments: infoAcceptances)
     func infoAccepted(key: String, value: JSONValue) throws {
@@ -363,7 +392,7 @@ struct ModelInputTests {
         Refusal("model set to empty", ["litellm_params": ["model": ""]], "litellm_params.model"),
         Refusal("tpm negative", ["litellm_params": ["tpm": -1]], "litellm_params.tpm"),
         Refusal("api_base a number", ["litellm_params": ["api_base": 1]], "litellm_params.api_base"),
-        Refusal("input cost a string", ["litellm_params": ["input_cost_per_token": "1"]], "litellm_params.input_cost_per_token"),
+        Refusal("input cost a word", ["litellm_params": ["input_cost_per_token": "one"]], "litellm_params.input_cost_per_token"),
         Refusal("model_info a list", ["model_info": ["m-1"]], "model_info"),
         Refusal("model_info.id changed", ["model_info": ["id": "m-2"]], "model_info.id"),
         Refusal("model_info.id a number", ["model_info": ["id": 1]], "model_info.id"),
