@@ -123,7 +123,7 @@ struct ChangeFeedTests {
             try await eventually("the round is stuck on the lock", timeout: .seconds(10)) {
                 try await catalog.pool.query("""
                     SELECT 1 AS stuck FROM pg_stat_activity
-                    WHERE application_name = 'feed-lag' AND wait_event_type = 'Lock'
+                    WHERE application_name = 'feed-lag' AND wait_event_type = 'Lock' AND datname = current_database()
                     """).count == 1
             }
             // The write's own effect is applied apart from the stuck round.

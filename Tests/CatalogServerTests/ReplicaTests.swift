@@ -103,7 +103,7 @@ struct ReplicaTests {
                 try await eventually("B's listener is connected") { try await clientB.readiness()["listener"] as? String == "connected" }
                 let killed = try await catalog.pool.query("""
                     SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity
-                    WHERE application_name = 'replica-b' AND query LIKE 'LISTEN%'
+                    WHERE application_name = 'replica-b' AND query LIKE 'LISTEN%' AND datname = current_database()
                     """)
                 #expect(killed.count == 1)
                 for index in 0..<100 {
