@@ -98,7 +98,9 @@ struct KeyController: Sendable {
         }
         try await keys.delete(records: records, actor: principal.actor)
         await afterWrite(.keys)
-        return JSONBody.response(["deleted_keys": .array((requested.isEmpty ? aliases : requested).map(JSONValue.string))])
+        // By alias: the aliases, as LiteLLM echoes them. By key: the tokens, never the key text a
+        // caller may have sent (no response carries a key's text but /key/generate's).
+        return JSONBody.response(["deleted_keys": .array((requested.isEmpty ? aliases : records.map(\.token)).map(JSONValue.string))])
     }
 
     /// A key the caller may read (the policy's rule), by its text or token.

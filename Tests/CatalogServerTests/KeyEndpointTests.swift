@@ -284,6 +284,11 @@ struct KeyEndpointTests {
             #expect(deleted.status == .ok, "\(deleted.text)")
             #expect((deleted.body as? [String: Any])?["deleted_keys"] as? [String] == ["gone"])
             #expect(try await client.json("/model/info", headers: Self.bearer(key["key"] as! String)).status == .unauthorized)
+            // Deleted by its text, a key is answered by its token: no response repeats a key's text.
+            let other = try await Self.generate(client, ["team_id": "team-a", "key_alias": "by-text"])
+            let byText = try await client.json("/key/delete", method: .post, body: Self.body(["keys": [other["key"] as! String]]))
+            #expect((byText.body as? [String: Any])?["deleted_keys"] as? [String] == [other["token"] as! String])
+            #expect(!byText.text.contains(other["key"] as! String))
         }
         await catalog.close()
     }
