@@ -105,7 +105,9 @@ struct ModelQuotaTests {
     func concurrentCreates() async throws {
         try await withTeam { app, client, tenantAdmin in
             let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
-                for index in 0..<12 {
+                // Six at once: enough to race for the last places, few enough that none waits for a
+                // pool connection past its timeout on a loaded machine (that would be a 503).
+                for index in 0..<6 {
                     group.addTask {
                         try await client.json("/model/new", method: .post, headers: tenantAdmin, body: Self.model(Self.own("r\(index)"))).status
                     }
@@ -113,7 +115,7 @@ struct ModelQuotaTests {
                 return try await group.reduce(into: []) { $0.append($1) }
             }
             #expect(statuses.filter { $0 == .ok }.count == 3)
-            #expect(statuses.filter { $0 == .tooManyRequests }.count == 9)
+            #expect(statuses.filter { $0 == .tooManyRequests }.count == 3, "\(statuses)")
             let stored = try await app.database.models.all().filter { $0.tenantID == "q1" }
             #expect(stored.count == 3)
         }
