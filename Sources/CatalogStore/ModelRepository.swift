@@ -87,13 +87,15 @@ public struct ModelRepository: Sendable {
     ) throws -> Deployment {
         let rows = try connection.query("""
             SELECT id, tenant_id, model_name, litellm_params, model_info, version, source,
-                   created_at, updated_at, created_by, updated_by
+                   created_at, updated_at, created_by, updated_by,
+                   octet_length(litellm_params::text) + octet_length(model_info::text) AS stored_bytes
             FROM models WHERE id = \(id) FOR UPDATE
             """)
         guard let row = rows.first else { throw CatalogError.notFound(message: "model '\(id)' not found") }
         let previous = try Self.openSecrets(modelID: id, key: secretKey, on: connection)
         let current = SecretSplit.merge(try Self.deployment(row), secrets: previous)
-        let previousBytes = quota == .none ? nil : try QuotaCounting.modelBytes(id, on: connection)
+        // Measured as `QuotaCounting` measures, in the same read that locks the row.
+        let previousBytes = quota == .none ? nil : try row.decode(Int.self, "stored_bytes")
         let updated = try change(current)
         // Checked on the model as it will be: a move to another team must keep the rule too.
         try CredentialRepository.checkUse(params: updated.litellmParams, modelTenant: updated.tenantID, on: connection)
