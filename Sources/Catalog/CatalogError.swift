@@ -7,6 +7,9 @@ public enum CatalogError: Error, Sendable, Equatable {
     case notFound(message: String)
     /// The request conflicts with the current state (a duplicate id, a concurrent change).
     case conflict(field: String?, message: String)
+    /// A cursor the change log no longer (or never) holds: the caller must start over from a new
+    /// snapshot.
+    case gone(message: String)
     /// The caller is known but may not do this.
     case forbidden(message: String)
     /// The caller is not authenticated.

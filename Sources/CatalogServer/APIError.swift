@@ -56,6 +56,8 @@ struct APIError: Error {
             return APIError(status: .notFound, message: message, type: "not_found_error", param: nil, code: nil)
         case .conflict(let field, let message):
             return APIError(status: .conflict, message: message, type: "invalid_request_error", param: field, code: nil)
+        case .gone(let message):
+            return APIError(status: .gone, message: message, type: "invalid_request_error", param: nil, code: nil)
         case .forbidden(let message):
             return APIError(status: .forbidden, message: message, type: "auth_error", param: nil, code: nil)
         case .unauthorized(let message):

@@ -138,8 +138,11 @@ public func buildApplication(
         await database.close()
         throw error
     }
-    let router = buildRouter(configuration: configuration, database: database, cache: cache)
+    let hub = cache.map { ChangeStreamHub(feed: database.feed, applied: $0.store.applied, logger: logger) }
+    let router = buildRouter(configuration: configuration, database: database, cache: cache, hub: hub)
+    // Shut down in reverse: the server drains, then the stream's hub, the listener, the pool.
     let services: [any Service] = [DatabaseService(database: database)] + (cache.map { [$0.listener] } ?? [])
+        + (hub.map { [ChangeStreamService(hub: $0)] } ?? [])
     let application = Application(
         router: router,
         server: .guardedHTTP1(limits: configuration.limits),
@@ -154,7 +157,8 @@ public func buildApplication(
 }
 
 /// Every route, on one screen: public probes first, then everything behind a key.
-func buildRouter(configuration: CatalogConfiguration, database: CatalogDatabase, cache: ReplicaCache?) -> Router<CatalogRequestContext> {
+func buildRouter(configuration: CatalogConfiguration, database: CatalogDatabase, cache: ReplicaCache?,
+                 hub: ChangeStreamHub?) -> Router<CatalogRequestContext> {
     let reader: any CatalogReading = cache.map { SnapshotCatalogReader(store: $0.store) }
         ?? DatabaseCatalogReader(models: database.models, costs: database.costs, aliases: database.aliases)
     // Read-your-writes: the replica that makes a write applies the write's own effect before it
@@ -177,6 +181,7 @@ func buildRouter(configuration: CatalogConfiguration, database: CatalogDatabase,
     let authenticator = Authenticator(configuration: configuration.auth, keys: database.keys, snapshot: cache?.store,
                                       snapshotIsCurrent: { await cache?.isCurrent() ?? true })
     let authenticated = router.group().add(middleware: AuthMiddleware(authenticator: authenticator))
+        .add(middleware: CatalogSeqMiddleware(store: cache?.store, feed: database.feed))
     let reads = ModelReadController(reader: reader)
     reads.addRoutes(to: authenticated)
     OpenAIModelsController(reads: reads).addRoutes(to: authenticated)
@@ -190,6 +195,9 @@ func buildRouter(configuration: CatalogConfiguration, database: CatalogDatabase,
     CredentialController(credentials: database.credentials,
                          reader: CredentialReader(store: cache?.store, credentials: database.credentials, models: database.models),
                          afterWrite: afterWrite).addRoutes(to: authenticated)
+    CatalogStreamController(store: cache?.store, hub: hub, feed: database.feed, authenticator: authenticator,
+                            open: { _ in throw CatalogError.forbidden(message: "the routing view is not available") })
+        .addRoutes(to: authenticated)
     routeMethods.load(from: router)
     return router
 }

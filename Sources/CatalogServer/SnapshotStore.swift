@@ -45,6 +45,8 @@ public struct ReplicaLag: Sendable {
 public final class SnapshotStore: Sendable {
     private let current: NIOLockedValueBox<CatalogSnapshot>
     private let sync: SnapshotSync
+    /// The commit position (the public seq) up to which every change is applied in the snapshot.
+    let applied: PositionSignal
 
     /// Loads the whole catalog; the replica is ready once this returns.
     public static func load(feed: ChangeFeed, logger: Logger) async throws -> SnapshotStore {
@@ -56,7 +58,8 @@ public final class SnapshotStore: Sendable {
     private init(feed: ChangeFeed, logger: Logger) {
         let box = NIOLockedValueBox(CatalogSnapshot.empty)
         current = box
-        sync = SnapshotSync(feed: feed, box: box, logger: logger)
+        applied = PositionSignal()
+        sync = SnapshotSync(feed: feed, box: box, logger: logger, applied: applied)
     }
 
     /// The snapshot to answer from.
@@ -71,6 +74,9 @@ public final class SnapshotStore: Sendable {
 
     /// How far behind the log this replica is.
     public func lag() async -> ReplicaLag { await sync.lag }
+
+    /// The commit position (the public seq) up to which every change is applied.
+    public var appliedPosition: Int64 { applied.value }
 
     /// Where this replica stands in the log (for tests and diagnostics).
     public func position() async -> FeedPosition { await sync.position }

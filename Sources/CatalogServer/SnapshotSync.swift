@@ -15,6 +15,8 @@ actor SnapshotSync {
     let feed: ChangeFeed
     let box: NIOLockedValueBox<CatalogSnapshot>
     let logger: Logger
+    /// The commit position every change up to which the snapshot has applied (the public seq).
+    let applied: PositionSignal
 
     private(set) var position = FeedPosition(horizon: 0, included: [])
     private(set) var lag = ReplicaLag(behindSince: nil, lastCatchUp: nil, openEntries: 0)
@@ -37,10 +39,11 @@ actor SnapshotSync {
     private var completed = 0
     private var running: Task<Void, Error>?
 
-    init(feed: ChangeFeed, box: NIOLockedValueBox<CatalogSnapshot>, logger: Logger) {
+    init(feed: ChangeFeed, box: NIOLockedValueBox<CatalogSnapshot>, logger: Logger, applied: PositionSignal) {
         self.feed = feed
         self.box = box
         self.logger = logger
+        self.applied = applied
     }
 
     // MARK: Reads under tickets
@@ -109,7 +112,7 @@ actor SnapshotSync {
     func reload() async throws {
         let ticket = begin()
         defer { end(ticket) }
-        let (loaded, loadedPosition) = try await feed.snapshot()
+        let (loaded, loadedPosition, committed) = try await feed.snapshot()
         box.withLockedValue { snapshot in
             // What reads newer than this one published stays: the load may predate it.
             let kept = modelStamps.filter { $0.value > ticket }.map(\.key)
@@ -136,6 +139,7 @@ actor SnapshotSync {
         highestSeq = max(highestSeq, loaded.seq)
         lag.openEntries = position.openApplied.count
         lag.lastCatchUp = .now
+        applied.advance(to: committed)
         logger.info("catalog snapshot loaded", metadata: [
             "seq": "\(loaded.seq)", "deployments": "\(loaded.deployments.count)", "cursor": "\(position.cursor)",
         ])
@@ -256,6 +260,10 @@ actor SnapshotSync {
         // Only now, with the changes applied, does the position move.
         position = next
         lag.openEntries = position.openApplied.count
-        return !finalDrained || page.open.count == ChangeFeed.pageSize
+        let more = !finalDrained || page.open.count == ChangeFeed.pageSize
+        // Nothing was left to read: every change committed before the page's first statement
+        // is now applied.
+        if !more { applied.advance(to: page.position) }
+        return more
     }
 }

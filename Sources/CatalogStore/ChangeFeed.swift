@@ -25,6 +25,10 @@ public struct ChangePage: Sendable {
     public var open: [CatalogChange]
     /// The oldest seq the log still holds (to notice pruning).
     public var oldest: Int64?
+    /// The log's highest commit position when the page was read, before anything else: once the
+    /// page has been applied and nothing more remained to read, every change up to it is applied
+    /// (positions commit in order, so all of them were visible to the page's later statements).
+    public var position: Int64
 }
 
 /// Reads the change log and the current state of what changed: what a replica needs to keep its
@@ -46,6 +50,7 @@ public struct ChangeFeed: Sendable {
     /// statements see all of their entries.
     public func page(after position: FeedPosition, limit: Int = pageSize) async throws -> ChangePage {
         try await pool.withConnection { connection in
+            let committed = try Self.highestPosition(on: connection)
             let horizon = try connection.query(
                 "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS horizon")[0].decode(Int64.self, "horizon")
             let cursor = position.cursor
@@ -64,7 +69,7 @@ public struct ChangeFeed: Sendable {
                     """).map(Self.change)
             }
             let oldest = try connection.query("SELECT min(seq) AS oldest FROM changes")[0].decode(Int64?.self, "oldest")
-            return ChangePage(horizon: horizon, final: final, open: open, oldest: oldest)
+            return ChangePage(horizon: horizon, final: final, open: open, oldest: oldest, position: committed)
         }
     }
 
@@ -83,7 +88,9 @@ public struct ChangeFeed: Sendable {
 
     /// The whole catalog, read in one transaction, with the position in the log it reflects:
     /// everything below the transaction's horizon, and the open entries its snapshot saw.
-    public func snapshot() async throws -> (snapshot: CatalogSnapshot, position: FeedPosition) {
+    /// `committed` is the log's highest commit position in the same transaction snapshot: the
+    /// loaded catalog is exactly the state after every change up to it.
+    public func snapshot() async throws -> (snapshot: CatalogSnapshot, position: FeedPosition, committed: Int64) {
         try await pool.withConnection { connection in
             try connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             defer { try? connection.execute("COMMIT") }
@@ -91,6 +98,7 @@ public struct ChangeFeed: Sendable {
             let horizon = try connection.query(
                 "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS horizon")[0].decode(Int64.self, "horizon")
             let seq = try connection.query("SELECT coalesce(max(seq), 0) AS seq FROM changes")[0].decode(Int64.self, "seq")
+            let committed = try Self.highestPosition(on: connection)
             let included = try connection.query("""
                 SELECT seq, xid::text::bigint AS xid FROM changes WHERE xid >= \(horizon)::text::xid8
                 """).map { FeedPosition.Entry(seq: try $0.decode(Int64.self, "seq"), xid: try $0.decode(Int64.self, "xid")) }
@@ -105,7 +113,7 @@ public struct ChangeFeed: Sendable {
                                            costMap: try Self.costMap(on: connection), keysByDigest: try Self.keys(on: connection),
                                            aliases: try AliasRepository.all(on: connection),
                                            credentials: CredentialSet(try CredentialRepository.all(on: connection)))
-            return (snapshot, FeedPosition(horizon: horizon, included: included))
+            return (snapshot, FeedPosition(horizon: horizon, included: included), committed)
         }
     }
 

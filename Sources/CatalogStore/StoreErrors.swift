@@ -71,8 +71,31 @@ struct StorePool: Sendable {
         do { return try await pool.withConnection(body) } catch { throw StoreErrors.domainError(error) }
     }
 
+    /// Runs `body` in a transaction and, after COMMIT, records the position its changes took in
+    /// the request's `WriteReceipt` (when there is one, and when the transaction wrote at all).
     @discardableResult
     func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> T {
-        do { return try await pool.transaction(body) } catch { throw StoreErrors.domainError(error) }
+        let receipt = WriteReceipt.current
+        do {
+            let (value, position) = try await pool.withConnection { connection in
+                var xid: Int64?
+                let value = try connection.transaction { connection in
+                    let value = try body(connection)
+                    if receipt != nil {
+                        xid = try connection.query("SELECT pg_current_xact_id_if_assigned()::text::bigint AS xid")[0]
+                            .decode(Int64?.self, "xid")
+                    }
+                    return value
+                }
+                // Positions are given at COMMIT (0010_change_positions.sql): read them after it.
+                let position = try xid.flatMap { xid in
+                    try connection.query("SELECT max(pos) AS pos FROM changes WHERE xid = \(String(xid))::xid8")[0]
+                        .decode(Int64?.self, "pos")
+                }
+                return (value, position)
+            }
+            if let position { receipt?.record(position) }
+            return value
+        } catch { throw StoreErrors.domainError(error) }
     }
 }

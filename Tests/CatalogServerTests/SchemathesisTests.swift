@@ -44,6 +44,8 @@ struct SchemathesisTests {
                 // describes lambdas) hit CPython 3.11's "AST constructor recursion depth mismatch"
                 // (gh-106905), which schemathesis reports as an inconsistent result of the API.
                 "--workers", "1",
+                // The event stream never ends by itself: its tests read it (ChangeStreamTests).
+                "--exclude-path", "/catalog/stream",
                 "--request-timeout", "60",
                 "--generation-database", "none",
                 // Hypothesis's health check on how fast it generates data says nothing about the
@@ -65,7 +67,7 @@ struct SchemathesisTests {
             let tested = Self.testedOperations(junit: report)
             let documented = try await Self.documentedOperations(server)
             // Schemathesis leaves out the operation that serves the document it was given.
-            let expected = documented.subtracting(["GET /openapi.json"])
+            let expected = documented.subtracting(["GET /openapi.json", "GET /catalog/stream"])
             #expect(expected.count >= 25, "the document has only \(documented.count) operations")
             #expect(expected.subtracting(tested).isEmpty, """
                 schemathesis did not test \(expected.subtracting(tested).sorted()):

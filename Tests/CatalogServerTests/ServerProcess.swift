@@ -339,15 +339,18 @@ struct ServerProcess: Sendable {
     struct HTTPResponse: Sendable {
         var status: Int
         var body: Data
+        /// Response headers by name as the server spelt it.
+        var headers: [String: String] = [:]
         var text: String { String(decoding: body, as: UTF8.self) }
         func json() -> Any? { try? JSONSerialization.jsonObject(with: body, options: [.fragmentsAllowed]) }
     }
 
     /// One HTTP request to the server, with `key` as a Bearer token when given.
     func request(_ method: String, _ path: String, key: String? = nil, json body: String? = nil,
-                 timeout: TimeInterval = 10) async throws -> HTTPResponse {
+                 headers: [String: String] = [:], timeout: TimeInterval = 10) async throws -> HTTPResponse {
         var request = URLRequest(url: URL(string: baseURL + path)!, timeoutInterval: timeout)
         request.httpMethod = method
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         if let key { request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization") }
         if let body {
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
@@ -362,6 +365,8 @@ struct ServerProcess: Sendable {
         guard let http = response as? HTTPURLResponse else {
             throw StartError(description: "\(method) \(path): not an HTTP response")
         }
-        return HTTPResponse(status: http.statusCode, body: data)
+        var fields: [String: String] = [:]
+        for case let (name as String, value as String) in http.allHeaderFields { fields[name] = value }
+        return HTTPResponse(status: http.statusCode, body: data, headers: fields)
     }
 }

@@ -1,0 +1,143 @@
+import Catalog
+import CatalogStore
+
+/// Turns change-log entries into the change stream's events for one caller, from the replica's
+/// snapshot: each event carries the object as it is now (at least as new as the change), through
+/// the same view layer as every read (`DeploymentView`, `CredentialView`), or, for a gateway key
+/// that asked for it, the routing view.
+///
+/// Events: `{"seq", "entity": "model" | "credential" | "alias" | "cost_map" | "catalog", "op":
+/// "upsert" | "delete" | "reset", "id", "object"}`. Who may hear of a change is the policy's
+/// (`AccessPolicy.hearsOfModelChange`, `hearsOfCredentialChange`).
+struct ChangeEventRenderer: Sendable {
+    /// Opens the routing view of deployments: model id → `litellm_params` in clear.
+    typealias OpenParams = @Sendable ([Deployment]) async throws -> [String: [String: JSONValue]]
+
+    let principal: Principal
+    let snapshot: CatalogSnapshot
+    let options: CatalogStreamOptions
+    let open: OpenParams
+
+    /// What one entry becomes, before the routing view (if any) is opened for the whole batch.
+    private enum Planned {
+        case model(seq: Int64, Deployment)
+        case deletion(seq: Int64, entity: String, id: String)
+        case credential(seq: Int64, Credential, users: [Deployment])
+        case other(JSONValue)
+    }
+
+    /// The events of `entries` this caller hears of, in order.
+    func events(_ entries: [StreamEntry]) async throws -> [(position: Int64, event: JSONValue)] {
+        let visible = AccessPolicy.visible(snapshot.deployments, to: principal)
+        var planned: [(Int64, Planned)] = []
+        for entry in entries {
+            if let plan = plan(entry, visible: visible) { planned.append((entry.position, plan)) }
+        }
+        var opening: [Deployment] = []
+        if options.routing {
+            for (_, plan) in planned {
+                switch plan {
+                case .model(_, let deployment): opening.append(deployment)
+                case .credential(_, _, let users): opening.append(contentsOf: users)
+                default: break
+                }
+            }
+        }
+        let opened = opening.isEmpty ? [:] : try await open(opening)
+        return planned.map { position, plan in
+            switch plan {
+            case .model(let seq, let deployment):
+                return (position, .object(Self.event(seq: seq, entity: "model", op: "upsert", id: .string(deployment.id),
+                                                     object: model(deployment, opened: opened))))
+            case .deletion(let seq, let entity, let id):
+                return (position, ["seq": .int(Int(seq)), "entity": .string(entity), "op": "delete", "id": .string(id)])
+            case .credential(let seq, let credential, let users):
+                var event = Self.event(seq: seq, entity: "credential", op: "upsert", id: .string(credential.name),
+                                       object: CredentialView.json(credential))
+                if options.routing { event["models"] = .array(users.map { model($0, opened: opened) }) }
+                return (position, .object(event))
+            case .other(let event):
+                return (position, event)
+            }
+        }
+    }
+
+    private func plan(_ entry: StreamEntry, visible: [Deployment]) -> Planned? {
+        let seq = entry.position
+        switch entry.entity {
+        case "model":
+            // A TRUNCATE names no row: every caller starts over.
+            guard let id = entry.entityID else { return .other(Self.reset(seq: seq)) }
+            let current = snapshot.deployment(id: id)
+            let states = [entry.before, entry.after, current].compactMap { $0 }
+            guard AccessPolicy.hearsOfModelChange(states: states, by: principal) else { return nil }
+            if let current, AccessPolicy.hearsOfModelChange(states: [current], by: principal) {
+                return .model(seq: seq, current)
+            }
+            return .deletion(seq: seq, entity: "model", id: id)
+        case "credential":
+            guard let name = entry.entityID else { return .other(Self.reset(seq: seq)) }
+            let current = snapshot.credentials.credential(named: name)
+            guard AccessPolicy.hearsOfCredentialChange(tenants: [entry.tenantID] + (current.map { [$0.tenantID] } ?? []),
+                                                       by: principal) else { return nil }
+            if let current, AccessPolicy.hearsOfCredentialChange(tenants: [current.tenantID], by: principal) {
+                let users = visible.filter { ($0.litellmParams[Credential.paramName]?.stringValue).map { ExactID($0) } == ExactID(name) }
+                return .credential(seq: seq, current, users: users)
+            }
+            return .deletion(seq: seq, entity: "credential", id: name)
+        case "model_alias":
+            let aliases = AccessPolicy.visibleAliases(snapshot.aliases, visible: visible, to: principal)
+            let map = JSONValue.object(Dictionary(aliases.map { ($0.alias, JSONValue.string($0.modelGroup)) }, uniquingKeysWith: { first, _ in first }))
+            return .other(.object(Self.event(seq: seq, entity: "alias", op: "upsert", id: .null, object: map)))
+        case "cost_map":
+            return .other(.object(Self.event(seq: seq, entity: "cost_map", op: "upsert", id: .null,
+                                             object: options.includeCostMap ? Self.costMap(snapshot.costMap) : .null)))
+        case "tenant", "api_key":
+            // The caller's own key or team changed: what it may see may have changed with it.
+            return affectsCaller(entry) ? .other(Self.reset(seq: seq)) : nil
+        default:
+            return nil
+        }
+    }
+
+    /// Whether a key or team entry concerns the caller's own key or team.
+    func affectsCaller(_ entry: StreamEntry) -> Bool {
+        guard let id = entry.entityID else { return true }
+        switch entry.entity {
+        case "tenant": return principal.tenantID.map { ExactID($0) == ExactID(id) } ?? false
+        case "api_key": return principal.actor == "key:\(id.lowercased())"
+        default: return false
+        }
+    }
+
+    /// A model as the caller gets it: `/model/info`'s entry, with `litellm_params` opened in the
+    /// routing view.
+    func model(_ deployment: Deployment, opened: [String: [String: JSONValue]]) -> JSONValue {
+        var entry = DeploymentView.json(deployment, costMap: snapshot.costMap)
+        if options.routing, case .object(var members) = entry {
+            members["litellm_params"] = .object(opened[deployment.id] ?? [:])
+            entry = .object(members)
+        }
+        return entry
+    }
+
+    static func event(seq: Int64, entity: String, op: String, id: JSONValue, object: JSONValue) -> [String: JSONValue] {
+        ["seq": .int(Int(seq)), "entity": .string(entity), "op": .string(op), "id": id, "object": object]
+    }
+
+    static func reset(seq: Int64) -> JSONValue {
+        ["seq": .int(Int(seq)), "entity": "catalog", "op": "reset"]
+    }
+
+    static func costMap(_ costMap: CostMap) -> JSONValue {
+        .object(costMap.entries.mapValues { JSONValue.object($0) })
+    }
+}
+
+/// The query parameters every change-stream endpoint reads.
+struct CatalogStreamOptions: Sendable {
+    /// `view=routing`: secrets opened (gateway keys only).
+    var routing: Bool
+    /// `include_cost_map=false` leaves the cost map out (a router has its own).
+    var includeCostMap: Bool
+}
