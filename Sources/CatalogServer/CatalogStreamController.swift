@@ -19,6 +19,7 @@ struct CatalogStreamController: Sendable {
     let feed: ChangeFeed
     let authenticator: Authenticator
     let open: ChangeEventRenderer.OpenParams
+    let subscribers: StreamSubscribers
     /// A comment line at least this often keeps proxies and clients from timing the stream out.
     var heartbeat: Duration = .seconds(10)
 
@@ -105,16 +106,25 @@ struct CatalogStreamController: Sendable {
         headers[Self.accelBuffering] = "no"
         headers[CatalogSeqMiddleware.seqHeader] = String(start)
         let caller = principal
+        let isConnected = context.isConnected
+        let record = store.snapshot.keysByDigest.values.first { $0.isKey(of: principal) }
+        let subscribers = subscribers
+        let subscriber = StreamSubscribers.Subscriber(
+            key: record?.token ?? principal.actor, keyAlias: record?.alias, role: principal.role.rawValue,
+            teamID: principal.tenantID, remoteAddress: context.remoteAddress, view: options.routing ? "routing" : "redacted",
+            connectedAt: Date(), deliveredSeq: start)
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
             // Graceful shutdown ends the stream (the server drains before it stops); the client
             // reconnects elsewhere with its Last-Event-ID.
             let stopping = NIOLockedValueBox(false)
+            let registration = subscribers.add(subscriber)
+            defer { subscribers.remove(registration) }
             try await withGracefulShutdownHandler {
                 var principal = caller
                 try await writer.write(ByteBuffer(string: "retry: 1000\n: stream from \(start)\n\n"))
                 var cursor = start
                 var quietSince = ContinuousClock.now
-                while !Task.isCancelled, !stopping.withLockedValue({ $0 }) {
+                while !Task.isCancelled, !stopping.withLockedValue({ $0 }), isConnected() {
                     let batch = try await hub.entries(after: cursor, limit: Self.defaultLimit)
                     guard case .entries(let entries, let next) = batch else {
                         // Pruned while the client was behind: tell it to start over, and end.
@@ -123,11 +133,13 @@ struct CatalogStreamController: Sendable {
                         break
                     }
                     if entries.isEmpty {
-                        // Wait in short slices, so that a shutdown is noticed within one.
-                        if await !hub.head.wait(forAtLeast: cursor + 1, timeout: .seconds(1)),
-                           ContinuousClock.now - quietSince >= heartbeat {
-                            try await writer.write(ByteBuffer(string: ": heartbeat\n\n"))
-                            quietSince = .now
+                        // Wait in short slices, so that a shutdown is noticed within one. Each
+                        // quiet slice writes an empty comment line: a client that left (its FIN
+                        // leaves the connection writable) fails the next write, within seconds.
+                        if await !hub.head.wait(forAtLeast: cursor + 1, timeout: .seconds(1)) {
+                            let beat = ContinuousClock.now - quietSince >= heartbeat
+                            try await writer.write(ByteBuffer(string: beat ? ": heartbeat\n\n" : ":\n"))
+                            if beat { quietSince = .now }
                         }
                         continue
                     }
@@ -149,8 +161,10 @@ struct CatalogStreamController: Sendable {
                         quietSince = .now
                     }
                     cursor = next
+                    subscribers.delivered(registration, seq: cursor)
                 }
-                try await writer.finish(nil)
+                // A client that left has nothing to finish.
+                if isConnected() { try await writer.finish(nil) }
             } onGracefulShutdown: {
                 stopping.withLockedValue { $0 = true }
             }
