@@ -36,9 +36,7 @@ struct CatalogStreamController: Sendable {
     // MARK: Endpoints
 
     @Sendable func snapshot(_ request: Request, context: CatalogRequestContext) async throws -> Response {
-        let principal = try context.requirePrincipal()
-        let options = try Self.options(request, principal: principal)
-        let (store, _) = try replica()
+        let (principal, options, store, _) = try begin(request, context)
         // The position first: the snapshot taken after it is at least as new.
         let seq = store.appliedPosition
         let snapshot = store.snapshot
@@ -62,9 +60,7 @@ struct CatalogStreamController: Sendable {
     }
 
     @Sendable func changes(_ request: Request, context: CatalogRequestContext) async throws -> Response {
-        let principal = try context.requirePrincipal()
-        let options = try Self.options(request, principal: principal)
-        let (store, hub) = try replica()
+        let (principal, options, store, hub) = try begin(request, context)
         let query = request.uri.queryParameters
         let after = try Self.cursor(query["after"].map(String.init), field: "after") ?? 0
         let limit = try ModelReadController.positiveInt(query["limit"].map(String.init), field: "limit",
@@ -89,9 +85,7 @@ struct CatalogStreamController: Sendable {
     }
 
     @Sendable func stream(_ request: Request, context: CatalogRequestContext) async throws -> Response {
-        let principal = try context.requirePrincipal()
-        let options = try Self.options(request, principal: principal)
-        let (store, hub) = try replica()
+        let (principal, options, store, hub) = try begin(request, context)
         // A reconnecting EventSource sends the last id it received: that wins over the URL's cursor.
         let lastEventID = request.headers[Self.lastEventID]
         let start = try Self.cursor(lastEventID, field: "Last-Event-ID")
@@ -173,12 +167,16 @@ struct CatalogStreamController: Sendable {
 
     // MARK: Checks
 
-    private func replica() throws -> (SnapshotStore, ChangeStreamHub) {
+    /// What every endpoint starts from: the caller, its options, and the replica it reads.
+    private func begin(_ request: Request, _ context: CatalogRequestContext) throws
+        -> (Principal, CatalogStreamOptions, SnapshotStore, ChangeStreamHub) {
+        let principal = try context.requirePrincipal()
+        let options = try Self.options(request, principal: principal)
         guard let store, let hub else {
             throw CatalogError.invalid(field: nil, message:
                 "the change stream is served from the replica snapshot, which this server runs without (serve --no-cache)")
         }
-        return (store, hub)
+        return (principal, options, store, hub)
     }
 
     /// A cursor the log cannot continue from is refused before anything is sent: ahead of the
