@@ -68,7 +68,7 @@ public final class CatalogMetrics: Sendable {
     }
 
     /// The exposition, after sampling the replica's and the pool's state.
-    func exposition(database: CatalogDatabase, cache: ReplicaCache?) async -> [UInt8] {
+    func exposition(database: CatalogDatabase, cache: ReplicaCache?, subscribers: StreamSubscribers? = nil) async -> [UInt8] {
         let statistics = await database.poolStatistics()
         gauge("catalog_pool_connections_in_use", statistics.inUse)
         gauge("catalog_pool_callers_waiting", statistics.waiting)
@@ -79,6 +79,13 @@ public final class CatalogMetrics: Sendable {
             let status = cache.listener.status
             gauge("catalog_snapshot_seq", Int(snapshot.seq))
             gauge("catalog_snapshot_deployments", snapshot.deployments.count)
+            // The fleet's figures as /fleet shows them: the commit position applied, and the
+            // change stream's subscribers on this replica with the largest lag among them.
+            let applied = cache.store.appliedPosition
+            gauge("catalog_applied_seq", Int(applied))
+            let streams = subscribers?.all ?? []
+            gauge("catalog_stream_subscribers", streams.count)
+            gauge("catalog_stream_subscriber_max_lag", Int(streams.map { max(0, applied - $0.deliveredSeq) }.max() ?? 0))
             gauge("catalog_listener_connected", status.connected ? 1 : 0)
             if let databaseSeq = status.databaseSeq {
                 gauge("catalog_database_seq", Int(databaseSeq))

@@ -201,6 +201,9 @@ struct ChangeStreamTests {
                     return replicas.count == 2 && replicas.allSatisfy { $0["lag"] as? Int == 0 }
                         && subscribers.count == 1 && subscribers.first?["lag"] as? Int == 0
                 }
+                let metrics = try await b.request("GET", "/metrics").text
+                #expect(metrics.contains("catalog_stream_subscribers 1"), "\(metrics.prefix(3000))")
+                #expect(metrics.contains("catalog_stream_subscriber_max_lag 0"))
                 let subscriber = try #require((fleet["subscribers"] as? [[String: Any]])?.first)
                 #expect(subscriber["key_alias"] as? String == "gw-1")
                 #expect((subscriber["remote_address"] as? String)?.hasPrefix("127.0.0.1:") == true, "\(subscriber)")
