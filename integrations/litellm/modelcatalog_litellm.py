@@ -75,7 +75,8 @@ from typing import Any, AsyncIterator, Callable, Mapping
 import httpx
 from litellm.integrations.custom_logger import CustomLogger
 
-logger = logging.getLogger("modelcatalog_litellm")
+# A child of LiteLLM's proxy logger: its lines come out with the proxy's, at the proxy's level.
+logger = logging.getLogger("LiteLLM Proxy.modelcatalog")
 
 __all__ = ["CatalogFeed", "CatalogSettings", "RouterApplier", "SSEEvent", "catalog_feed", "parse_sse"]
 
@@ -366,6 +367,7 @@ class CatalogFeed(CustomLogger):
         self.snapshots = 0
         self.connections = 0
         self._task: asyncio.Task[None] | None = None
+        self._outage = False
         self._started_at = time.monotonic()
 
     # Lifecycle
@@ -430,8 +432,11 @@ class CatalogFeed(CustomLogger):
                     raise
                 except Exception as error:  # noqa: BLE001 - unreachable, refused, cut: keep routing, retry
                     self.connected = False
-                    logger.warning("modelcatalog_litellm: catalog unavailable (%s); routing with what we have "
-                                   "(seq %s), retrying in %.2f s", _describe(error), self.seq, delay)
+                    # One warning per outage; the retries after it at debug level.
+                    logger.log(logging.DEBUG if self._outage else logging.WARNING,
+                               "modelcatalog_litellm: catalog unavailable (%s); routing with what we have "
+                               "(seq %s), retrying in %.2f s", _describe(error), self.seq, delay)
+                    self._outage = True
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, settings.retry_max_seconds)
                     continue
@@ -484,6 +489,9 @@ class CatalogFeed(CustomLogger):
                 raise CatalogHTTPError("GET /catalog/stream", response.status_code)
             self.connected = True
             self.connections += 1
+            if self._outage:
+                logger.warning("modelcatalog_litellm: catalog reachable again, resuming after seq %s", self.seq)
+                self._outage = False
             async for sse in parse_sse(response.aiter_lines()):
                 if sse.event != "change":
                     continue

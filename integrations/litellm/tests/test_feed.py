@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -53,7 +54,7 @@ def captured_logs():
     previous = root.level
     root.addHandler(handler)
     root.setLevel(logging.DEBUG)
-    for name in ("modelcatalog_litellm", "LiteLLM Router", "LiteLLM"):
+    for name in ("LiteLLM Proxy", "LiteLLM Proxy.modelcatalog", "LiteLLM Router", "LiteLLM"):
         logging.getLogger(name).setLevel(logging.DEBUG)
     yield records
     root.removeHandler(handler)
@@ -286,7 +287,9 @@ def test_an_unreachable_catalog_keeps_the_router_and_the_feed_catches_up(catalog
         assert deployment(router, "a") is not None
         failures = [r for r in captured_logs if "catalog unavailable" in r.getMessage()]
         assert len(failures) >= 3
-        assert all(float(r.args[2]) <= 2.0 for r in failures), "the backoff is capped at 2 s"
+        delays = [float(re.search(r"retrying in ([0-9.]+) s", r.getMessage()).group(1)) for r in failures]
+        assert max(delays) <= 2.0 and delays == sorted(delays), f"the backoff grows to a cap of 2 s: {delays}"
+        assert [r.levelno for r in failures].count(logging.WARNING) == 1, "one warning per outage"
         # Written while down, then back on the same port.
         catalog.upsert(model("b", "beta", api_key="sk-never-logged-2"))
         catalog.delete("a")
