@@ -44,6 +44,12 @@ import Foundation
 ///   model's history names admin keys, and is for admins; an id reused by another team, or a model
 ///   moved between teams, shows each team only its own part.
 /// - Every key may read itself.
+/// - A gateway key (a router's) changes nothing and makes no keys. A shared one (no team) reads
+///   every model and credential of every team, as an admin does, narrowed by its allow-list when it
+///   has one; one bound to a team reads exactly as a member of that team. It is the only key given
+///   the routing view (`receivesRoutingView`), which opens the secrets of every model it reads: so
+///   only an admin makes, changes, regenerates or deletes one (a tenant admin minting one for its
+///   team would open the shared models' secrets), and only an admin moves one between teams.
 /// - A credential is shared (an admin's: no team) or a team's. Admins manage every credential; a
 ///   tenant admin creates, changes and deletes its own team's (never shared ones); every key of a
 ///   team reads its team's and the shared ones (names, team, info: never values). Another team's
@@ -98,7 +104,8 @@ public enum AccessPolicy {
                 return principal.allowList.allows(name, accessGroups: { groups })
                     ? .allowed : .forbidden("this key's allow-list does not include the model name '\(name)'")
             }
-            guard readsModel(tenant: tenant, name: name, groups: { groups }, own: own, allowed: principal.allowList) else { return .hidden }
+            guard readsModel(tenant: tenant, name: name, groups: { groups }, own: own, everyTenant: readsEveryTenant(principal),
+                             allowed: principal.allowList) else { return .hidden }
             if access == .read { return .allowed }
             guard admin else { return .forbidden(readOnly(principal)) }
             return tenant == nil ? .forbidden("a tenant admin cannot change or delete shared models") : .allowed
@@ -117,11 +124,13 @@ public enum AccessPolicy {
             case .read: return ofOwnTeam || isCaller ? .allowed : .hidden
             case .create:
                 guard admin else { return .forbidden("this key cannot create keys (role \(principal.role.rawValue))") }
+                guard role != .gateway else { return .forbidden(gatewayKeysForAdmins) }
                 guard ExactID.same(tenant, own) else { return .forbidden("a tenant admin can only create keys for its own team") }
                 return role.belongsToTeam ? .allowed : .forbidden("a tenant admin cannot create \(role.rawValue) keys")
             case .change, .delete:
                 guard ofOwnTeam || isCaller else { return .hidden }
-                return ofOwnTeam ? .allowed : .forbidden("this key cannot change or delete keys")
+                guard ofOwnTeam else { return .forbidden("this key cannot change or delete keys") }
+                return role == .gateway ? .forbidden(gatewayKeysForAdmins) : .allowed
             }
         case .costMap:
             return access == .read ? .allowed : .forbidden("only an admin can change the cost map")
@@ -131,11 +140,25 @@ public enum AccessPolicy {
                 guard admin else { return .forbidden("this key cannot create credentials (role \(principal.role.rawValue))") }
                 return ofOwnTeam ? .allowed : .forbidden("a tenant admin can only create credentials of its own team")
             }
-            guard tenant == nil || ofOwnTeam else { return .hidden }
+            guard tenant == nil || ofOwnTeam || readsEveryTenant(principal) else { return .hidden }
             if access == .read { return .allowed }
             guard admin else { return .forbidden("this key can read credentials but not change them (role \(principal.role.rawValue))") }
             return ofOwnTeam ? .allowed : .forbidden("a tenant admin cannot change or delete shared credentials")
         }
+    }
+
+    private static let gatewayKeysForAdmins =
+        "only an admin can create, change or delete gateway keys: a gateway key opens the secrets of every model it can see"
+
+    /// A shared gateway key: it reads every team's models and credentials, as an admin does.
+    private static func readsEveryTenant(_ principal: Principal) -> Bool {
+        principal.role == .gateway && principal.tenantID == nil
+    }
+
+    /// Whether `principal` is given the routing view (`RoutingView`: secrets opened, credentials
+    /// resolved) of the models it reads: gateway keys only.
+    public static func receivesRoutingView(_ principal: Principal) -> Bool {
+        principal.role == .gateway
     }
 
     private static func readOnly(_ principal: Principal) -> String {
@@ -164,6 +187,12 @@ public enum AccessPolicy {
         case .everything:
             guard let tenantFilter else { return deployments }
             return deployments.filter { ExactID.same($0.tenantID, tenantFilter) }
+        case .everyTenant(let allowed):
+            return deployments.filter { deployment in
+                (tenantFilter.map { ExactID.same(deployment.tenantID, $0) } ?? true)
+                    && readsModel(tenant: deployment.tenantID, name: deployment.modelName, groups: { deployment.accessGroups },
+                                  own: nil, everyTenant: true, allowed: allowed)
+            }
         case .tenant(let own, let allowed):
             return deployments.filter { deployment in
                 readsModel(tenant: deployment.tenantID, name: deployment.modelName, groups: { deployment.accessGroups },
@@ -177,7 +206,7 @@ public enum AccessPolicy {
     /// (`usesThroughWildcard`). Never shown as such.
     public static func tenantVisible(_ deployments: [Deployment], to principal: Principal, tenantFilter: String? = nil) -> [Deployment] {
         switch readScope(of: principal) {
-        case .everything:
+        case .everything, .everyTenant:
             guard let tenantFilter else { return deployments }
             return deployments.filter { ExactID.same($0.tenantID, tenantFilter) }
         case .tenant(let own, _):
@@ -200,11 +229,12 @@ public enum AccessPolicy {
         principal.role == .admin || principal.allowList.grantsGroup(group)
     }
 
-    /// A tenant key's read rule for one model: its own tenant's and the shared ones, narrowed by
-    /// the allow-list (by name or access group). The one place this is written; `decide` and
-    /// `visible` both call it.
-    private static func readsModel(tenant: String?, name: String, groups: () -> [String], own: String?, allowed: ModelAllowList) -> Bool {
-        guard tenant == nil || ExactID.same(tenant, own) else { return false }
+    /// A tenant key's read rule for one model: its own tenant's and the shared ones (`everyTenant`:
+    /// every tenant's, for a shared gateway key), narrowed by the allow-list (by name or access
+    /// group). The one place this is written; `decide` and `visible` both call it.
+    private static func readsModel(tenant: String?, name: String, groups: () -> [String], own: String?, everyTenant: Bool = false,
+                                   allowed: ModelAllowList) -> Bool {
+        guard everyTenant || tenant == nil || ExactID.same(tenant, own) else { return false }
         return allowed.allows(name, accessGroups: groups)
     }
 
@@ -326,7 +356,8 @@ public enum AccessPolicy {
     /// `.some(nil)` clears: `team` (no team), `models` (no restriction), `expiresAt` (never). A key
     /// changed is bounded like a key made (`newKey`): an allow-list within the changer's, an
     /// expiry no later than its own. Only an admin moves a key to another team; a key moved out
-    /// of every team becomes personal, and a personal key moved into one a member of it.
+    /// of every team becomes personal, and a personal key moved into one a member of it; a gateway
+    /// key stays a gateway key, shared or bound.
     public static func updatedKey(_ record: APIKeyRecord, by principal: Principal, isCaller: Bool = false,
                                   team: String?? = nil, models: [String]?? = nil, expiresAt: Date?? = nil) throws -> NewKey {
         try authorize(principal, .change, .key(tenant: record.tenantID, role: record.role, isCaller: isCaller),
@@ -341,7 +372,10 @@ public enum AccessPolicy {
                 throw CatalogError.invalid(field: "team_id", message: "an admin key has no team_id")
             }
             tenant = asked
-            if asked == nil { role = .personal } else if role == .personal { role = .tenantMember }
+            // A gateway key stays one, shared or bound; other keys take the role their new place needs.
+            if role != .gateway {
+                if asked == nil { role = .personal } else if role == .personal { role = .tenantMember }
+            }
         }
         let allowed = try models.map { try $0.map { try boundedModels($0, by: principal) } ?? boundedModels(["*"], by: principal) }
             ?? record.models
@@ -382,11 +416,12 @@ public enum AccessPolicy {
         let tenant = principal.role == .tenantAdmin ? (team ?? principal.tenantID) : team
         let role = role ?? (tenant == nil ? .personal : .tenantMember)
         try authorize(principal, .create, .key(tenant: tenant, role: role, isCaller: false))
-        // Team roles belong to a team; admin and personal keys to none.
-        if role.belongsToTeam != (tenant != nil) {
-            throw role.belongsToTeam
-                ? CatalogError.invalid(field: "team_id", message: "a \(role.rawValue) key needs a team_id")
-                : CatalogError.invalid(field: "role", message: "\(role.rawValue) keys have no team_id")
+        // Team roles belong to a team; admin and personal keys to none; a gateway key to one or none.
+        if role.belongsToTeam, tenant == nil {
+            throw CatalogError.invalid(field: "team_id", message: "a \(role.rawValue) key needs a team_id")
+        }
+        if role.hasNoTeam, tenant != nil {
+            throw CatalogError.invalid(field: "role", message: "\(role.rawValue) keys have no team_id")
         }
         return (role, tenant)
     }
@@ -404,12 +439,17 @@ public enum AccessPolicy {
     /// tenant ids or model names hold (separators, `*`, canonically equivalent spellings).
     public enum ReadScope: Sendable, Hashable {
         case everything
+        /// Every tenant's models and the shared ones, narrowed by the allow-list: a shared gateway
+        /// key with an allow-list (without one, its scope is `everything`).
+        case everyTenant(ModelAllowList)
         /// A tenant's models and the shared ones, narrowed by the allow-list.
         case tenant(ExactID?, ModelAllowList)
     }
 
     public static func readScope(of principal: Principal) -> ReadScope {
-        principal.role == .admin ? .everything : .tenant(principal.tenantID.map { ExactID($0) }, principal.allowList)
+        if principal.role == .admin { return .everything }
+        if readsEveryTenant(principal) { return principal.allowList == .all ? .everything : .everyTenant(principal.allowList) }
+        return .tenant(principal.tenantID.map { ExactID($0) }, principal.allowList)
     }
 
     /// Whether `principal` may see this entry of a model's history, which holds the model's

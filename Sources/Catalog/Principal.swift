@@ -12,13 +12,20 @@ public struct Principal: Sendable, Hashable {
         case tenantMember = "tenant_member"
         /// LiteLLM's default virtual key: no team; reads the shared models, changes nothing.
         case personal
+        /// A router's key: shared (no team; reads every model) or bound to a team (reads like a
+        /// member of it); the only role given the routing view (secrets opened); changes nothing.
+        case gateway
 
-        /// Whether a key of this role belongs to a team (every key but admin and personal ones).
+        /// Whether a key of this role must belong to a team (tenant admins and members).
         public var belongsToTeam: Bool { self == .tenantAdmin || self == .tenantMember }
+        /// Whether a key of this role may not belong to a team (admin and personal keys). A
+        /// gateway key is neither: it may be shared or bound to one team.
+        public var hasNoTeam: Bool { self == .admin || self == .personal }
     }
 
     public var role: Role
-    /// The tenant of a tenant key; nil for admins and personal keys.
+    /// The tenant of a tenant key (or of a team-bound gateway key); nil for admins, personal keys
+    /// and shared gateway keys.
     public var tenantID: String?
     /// The key's allow-list of model names; nil allows every model the tenant may see.
     public var allowedModels: [String]?

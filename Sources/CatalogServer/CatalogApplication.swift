@@ -139,10 +139,14 @@ public func buildApplication(
         throw error
     }
     let hub = cache.map { ChangeStreamHub(feed: database.feed, applied: $0.store.applied, logger: logger) }
-    let router = buildRouter(configuration: configuration, database: database, cache: cache, hub: hub)
-    // Shut down in reverse: the server drains, then the stream's hub, the listener, the pool.
+    let subscribers = StreamSubscribers()
+    let router = buildRouter(configuration: configuration, database: database, cache: cache, hub: hub, subscribers: subscribers)
+    // Shut down in reverse: the server drains, then the fleet report and the stream's hub, the
+    // listener, the pool.
     let services: [any Service] = [DatabaseService(database: database)] + (cache.map { [$0.listener] } ?? [])
         + (hub.map { [ChangeStreamService(hub: $0)] } ?? [])
+        + (cache.map { [FleetService(fleet: database.fleet, store: $0.store, subscribers: subscribers, identity: FleetIdentity(),
+                                     logger: logger)] } ?? [])
     let application = Application(
         router: router,
         server: .guardedHTTP1(limits: configuration.limits),
@@ -158,7 +162,7 @@ public func buildApplication(
 
 /// Every route, on one screen: public probes first, then everything behind a key.
 func buildRouter(configuration: CatalogConfiguration, database: CatalogDatabase, cache: ReplicaCache?,
-                 hub: ChangeStreamHub?) -> Router<CatalogRequestContext> {
+                 hub: ChangeStreamHub?, subscribers: StreamSubscribers) -> Router<CatalogRequestContext> {
     let reader: any CatalogReading = cache.map { SnapshotCatalogReader(store: $0.store) }
         ?? DatabaseCatalogReader(models: database.models, costs: database.costs, aliases: database.aliases)
     // Read-your-writes: the replica that makes a write applies the write's own effect before it
@@ -196,8 +200,10 @@ func buildRouter(configuration: CatalogConfiguration, database: CatalogDatabase,
                          reader: CredentialReader(store: cache?.store, credentials: database.credentials, models: database.models),
                          afterWrite: afterWrite).addRoutes(to: authenticated)
     CatalogStreamController(store: cache?.store, hub: hub, feed: database.feed, authenticator: authenticator,
-                            open: { _ in throw CatalogError.forbidden(message: "the routing view is not available") })
+                            open: { _ in throw CatalogError.forbidden(message: "the routing view is not available") },
+                            subscribers: subscribers)
         .addRoutes(to: authenticated)
+    FleetController(fleet: database.fleet, feed: database.feed).addRoutes(to: authenticated)
     routeMethods.load(from: router)
     return router
 }

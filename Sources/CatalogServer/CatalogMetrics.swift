@@ -47,6 +47,26 @@ public final class CatalogMetrics: Sendable {
         CoreMetrics.Counter(label: "catalog_listener_notifications_total", factory: factory).increment()
     }
 
+    /// One routing view given to a gateway key (a snapshot, a page of changes or a stream event
+    /// with secrets opened), holding `models` deployments. `keyID` is the key's token
+    /// (`APIKeyRecord.token`), never its text: the label shows which key opened secrets, and how
+    /// often, and leaks nothing.
+    func routingViewOpened(keyID: String, models: Int) {
+        registry.makeCounter(descriptor: Self.routingViewsOpened, labels: [("key", keyID)]).increment()
+        registry.makeCounter(descriptor: Self.routingViewModels, labels: [("key", keyID)]).increment(by: Int64(max(0, models)))
+    }
+
+    // Described (a HELP line each): a scrape should say what these counters hold. Computed: the
+    // descriptor type is not Sendable.
+    static var routingViewsOpened: MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "catalog", metricName: "routing_view_opened", unitName: "total",
+                             helpText: "Routing views (secrets opened) given to each gateway key")
+    }
+    static var routingViewModels: MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "catalog", metricName: "routing_view_models", unitName: "total",
+                             helpText: "Deployments whose secrets were opened for each gateway key")
+    }
+
     /// The exposition, after sampling the replica's and the pool's state.
     func exposition(database: CatalogDatabase, cache: ReplicaCache?) async -> [UInt8] {
         let statistics = await database.poolStatistics()

@@ -19,6 +19,7 @@ struct CatalogStreamController: Sendable {
     let feed: ChangeFeed
     let authenticator: Authenticator
     let open: ChangeEventRenderer.OpenParams
+    let subscribers: StreamSubscribers
     /// A comment line at least this often keeps proxies and clients from timing the stream out.
     var heartbeat: Duration = .seconds(10)
 
@@ -35,9 +36,7 @@ struct CatalogStreamController: Sendable {
     // MARK: Endpoints
 
     @Sendable func snapshot(_ request: Request, context: CatalogRequestContext) async throws -> Response {
-        let principal = try context.requirePrincipal()
-        let options = try Self.options(request, principal: principal)
-        let (store, _) = try replica()
+        let (principal, options, store, _) = try begin(request, context)
         // The position first: the snapshot taken after it is at least as new.
         let seq = store.appliedPosition
         let snapshot = store.snapshot
@@ -61,9 +60,7 @@ struct CatalogStreamController: Sendable {
     }
 
     @Sendable func changes(_ request: Request, context: CatalogRequestContext) async throws -> Response {
-        let principal = try context.requirePrincipal()
-        let options = try Self.options(request, principal: principal)
-        let (store, hub) = try replica()
+        let (principal, options, store, hub) = try begin(request, context)
         let query = request.uri.queryParameters
         let after = try Self.cursor(query["after"].map(String.init), field: "after") ?? 0
         let limit = try ModelReadController.positiveInt(query["limit"].map(String.init), field: "limit",
@@ -88,9 +85,7 @@ struct CatalogStreamController: Sendable {
     }
 
     @Sendable func stream(_ request: Request, context: CatalogRequestContext) async throws -> Response {
-        let principal = try context.requirePrincipal()
-        let options = try Self.options(request, principal: principal)
-        let (store, hub) = try replica()
+        let (principal, options, store, hub) = try begin(request, context)
         // A reconnecting EventSource sends the last id it received: that wins over the URL's cursor.
         let lastEventID = request.headers[Self.lastEventID]
         let start = try Self.cursor(lastEventID, field: "Last-Event-ID")
@@ -105,16 +100,25 @@ struct CatalogStreamController: Sendable {
         headers[Self.accelBuffering] = "no"
         headers[CatalogSeqMiddleware.seqHeader] = String(start)
         let caller = principal
+        let isConnected = context.isConnected
+        let record = store.snapshot.keysByDigest.values.first { $0.isKey(of: principal) }
+        let subscribers = subscribers
+        let subscriber = StreamSubscribers.Subscriber(
+            key: record?.token ?? principal.actor, keyAlias: record?.alias, role: principal.role.rawValue,
+            teamID: principal.tenantID, remoteAddress: context.remoteAddress, view: options.routing ? "routing" : "redacted",
+            connectedAt: Date(), deliveredSeq: start)
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
             // Graceful shutdown ends the stream (the server drains before it stops); the client
             // reconnects elsewhere with its Last-Event-ID.
             let stopping = NIOLockedValueBox(false)
+            let registration = subscribers.add(subscriber)
+            defer { subscribers.remove(registration) }
             try await withGracefulShutdownHandler {
                 var principal = caller
                 try await writer.write(ByteBuffer(string: "retry: 1000\n: stream from \(start)\n\n"))
                 var cursor = start
                 var quietSince = ContinuousClock.now
-                while !Task.isCancelled, !stopping.withLockedValue({ $0 }) {
+                while !Task.isCancelled, !stopping.withLockedValue({ $0 }), isConnected() {
                     let batch = try await hub.entries(after: cursor, limit: Self.defaultLimit)
                     guard case .entries(let entries, let next) = batch else {
                         // Pruned while the client was behind: tell it to start over, and end.
@@ -123,11 +127,13 @@ struct CatalogStreamController: Sendable {
                         break
                     }
                     if entries.isEmpty {
-                        // Wait in short slices, so that a shutdown is noticed within one.
-                        if await !hub.head.wait(forAtLeast: cursor + 1, timeout: .seconds(1)),
-                           ContinuousClock.now - quietSince >= heartbeat {
-                            try await writer.write(ByteBuffer(string: ": heartbeat\n\n"))
-                            quietSince = .now
+                        // Wait in short slices, so that a shutdown is noticed within one. Each
+                        // quiet slice writes an empty comment line: a client that left (its FIN
+                        // leaves the connection writable) fails the next write, within seconds.
+                        if await !hub.head.wait(forAtLeast: cursor + 1, timeout: .seconds(1)) {
+                            let beat = ContinuousClock.now - quietSince >= heartbeat
+                            try await writer.write(ByteBuffer(string: beat ? ": heartbeat\n\n" : ":\n"))
+                            if beat { quietSince = .now }
                         }
                         continue
                     }
@@ -149,8 +155,10 @@ struct CatalogStreamController: Sendable {
                         quietSince = .now
                     }
                     cursor = next
+                    subscribers.delivered(registration, seq: cursor)
                 }
-                try await writer.finish(nil)
+                // A client that left has nothing to finish.
+                if isConnected() { try await writer.finish(nil) }
             } onGracefulShutdown: {
                 stopping.withLockedValue { $0 = true }
             }
@@ -159,12 +167,16 @@ struct CatalogStreamController: Sendable {
 
     // MARK: Checks
 
-    private func replica() throws -> (SnapshotStore, ChangeStreamHub) {
+    /// What every endpoint starts from: the caller, its options, and the replica it reads.
+    private func begin(_ request: Request, _ context: CatalogRequestContext) throws
+        -> (Principal, CatalogStreamOptions, SnapshotStore, ChangeStreamHub) {
+        let principal = try context.requirePrincipal()
+        let options = try Self.options(request, principal: principal)
         guard let store, let hub else {
             throw CatalogError.invalid(field: nil, message:
                 "the change stream is served from the replica snapshot, which this server runs without (serve --no-cache)")
         }
-        return (store, hub)
+        return (principal, options, store, hub)
     }
 
     /// A cursor the log cannot continue from is refused before anything is sent: ahead of the

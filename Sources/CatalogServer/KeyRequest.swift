@@ -25,7 +25,7 @@ public struct KeyRequest: Sendable {
 
     static func parseRole(_ text: String) throws -> Principal.Role {
         guard let parsed = Principal.Role(rawValue: text) else {
-            throw CatalogError.invalid(field: "role", message: "role must be admin, tenant_admin, tenant_member or personal")
+            throw CatalogError.invalid(field: "role", message: "role must be admin, tenant_admin, tenant_member, personal or gateway")
         }
         return parsed
     }

@@ -34,6 +34,7 @@ public final class CatalogDatabase: Sendable {
     public let aliases: AliasRepository
     public let credentials: CredentialRepository
     public let feed: ChangeFeed
+    public let fleet: FleetRepository
     private let pool: PostgresConnectionPool
 
     /// What `pg_stat_activity` shows for the catalog's connections, unless the conninfo names one.
@@ -60,6 +61,7 @@ public final class CatalogDatabase: Sendable {
         aliases = AliasRepository(pool: pool)
         credentials = CredentialRepository(pool: pool, secretKey: configuration.secretKey)
         feed = ChangeFeed(pool: pool)
+        fleet = FleetRepository(pool: pool)
     }
 
     /// Migrates the schema, seals what an older redaction rule left in clear (`SecretReseal`) and,

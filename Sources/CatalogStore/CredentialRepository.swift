@@ -186,9 +186,15 @@ public struct CredentialRepository: Sendable {
 
     static func openValues(name: String, key: SecretKey?, on connection: PostgresConnection) throws -> [String: JSONValue] {
         guard let row = try connection.query("SELECT sealed FROM credential_secrets WHERE credential_name = \(name)").first else { return [:] }
+        return try openValues(try row.decode(PostgresBytes.self, "sealed").bytes, name: name, key: key)
+    }
+
+    /// The values `sealed` for the credential `name`, opened; a missing or wrong key is
+    /// unavailable (503), in words that name no secret.
+    static func openValues(_ sealed: [UInt8], name: String, key: SecretKey?) throws -> [String: JSONValue] {
         guard let key else { throw CatalogError.unavailable(message: SecretKeyError.missing.description) }
         do {
-            return try key.open(credentialValues: try row.decode(PostgresBytes.self, "sealed").bytes, name: name)
+            return try key.open(credentialValues: sealed, name: name)
         } catch {
             throw CatalogError.unavailable(message: SecretKeyError.cannotOpen.description)
         }

@@ -190,9 +190,15 @@ public struct ModelRepository: Sendable {
     /// The model's sealed secrets, opened; empty when it has none.
     static func openSecrets(modelID: String, key: SecretKey?, on connection: PostgresConnection) throws -> SecretSplit.Secrets {
         guard let row = try connection.query("SELECT sealed FROM model_secrets WHERE model_id = \(modelID)").first else { return .init() }
+        return try openSecrets(try row.decode(PostgresBytes.self, "sealed").bytes, modelID: modelID, key: key)
+    }
+
+    /// The secrets `sealed` for the model `modelID`, opened; a missing or wrong key is unavailable
+    /// (503), in words that name no secret.
+    static func openSecrets(_ sealed: [UInt8], modelID: String, key: SecretKey?) throws -> SecretSplit.Secrets {
         guard let key else { throw CatalogError.unavailable(message: SecretKeyError.missing.description) }
         do {
-            return try key.open(secrets: try row.decode(PostgresBytes.self, "sealed").bytes, modelID: modelID)
+            return try key.open(secrets: sealed, modelID: modelID)
         } catch {
             throw CatalogError.unavailable(message: SecretKeyError.cannotOpen.description)
         }

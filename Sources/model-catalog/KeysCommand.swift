@@ -13,6 +13,7 @@ struct KeysCommand: AsyncParsableCommand {
               model-catalog keys create --team-id team-a --role tenant_admin
               model-catalog keys create --models gpt-4o --alias alice
               model-catalog keys create --role admin --alias ops
+              model-catalog keys create --role gateway --alias router-eu
             """,
         subcommands: [Create.self])
 
@@ -26,12 +27,17 @@ struct KeysCommand: AsyncParsableCommand {
                   model-catalog keys create --team-id team-a --models gpt-4o --models claude --duration 30d
                   model-catalog keys create --models gpt-4o --alias alice       # a personal key (no team)
                   model-catalog keys create --role admin
+                  model-catalog keys create --role gateway --alias router-eu           # a shared gateway key
+                  model-catalog keys create --role gateway --team-id team-a            # team-a's gateway key
+
+                A gateway key opens the secrets of every model it can see: keep it like the
+                providers' keys themselves.
                 """)
 
-        @Option(help: "The key's team (tenant); without it (and without --role) the key is personal.")
+        @Option(help: "The key's team (tenant); without it (and without --role) the key is personal; a gateway key without it is shared.")
         var teamId: String?
 
-        @Option(help: "admin, tenant_admin, tenant_member (default for a team key) or personal (default without a team).")
+        @Option(help: "admin, tenant_admin, tenant_member (default for a team key), personal (default without a team) or gateway (a router's key: reads only, sees secrets).")
         var role: String?
 
         @Option(help: "Allow only these model names (repeat the option).")

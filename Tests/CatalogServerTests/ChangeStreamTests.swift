@@ -175,4 +175,43 @@ struct ChangeStreamTests {
             }
         }
     }
+
+    @Test("GET /fleet on any replica lists every replica and every stream subscriber with its lag; admins only",
+          .timeLimit(.minutes(5)))
+    func fleet() async throws {
+        let conninfo = try await TestDatabase.fresh()
+        try await ServerProcess.with(["--database-url", conninfo], environment: Self.environment) { a in
+            try await ServerProcess.with(["--database-url", conninfo], environment: Self.environment) { b in
+                let generated = try await a.request("POST", "/key/generate", key: Self.masterKey, json: #"{"key_alias":"gw-1"}"#)
+                let key = try #require((generated.json() as? [String: Any])?["key"] as? String)
+                // The key reaches B through the change log: until then B does not know it.
+                var opened: EventStreamClient?
+                try await eventually("B knows the new key") {
+                    let stream = try await EventStreamClient.open(b.baseURL + "/catalog/stream?include_cost_map=false", key: key)
+                    if stream.status == 200 { opened = stream }
+                    return opened != nil
+                }
+                let stream = try #require(opened)
+                #expect(try await a.request("POST", "/model/new", key: Self.masterKey, json: Self.newModel("fleet-1")).status == 200)
+                var fleet: [String: Any] = [:]
+                try await eventually("A's /fleet lists both replicas and B's subscriber, caught up") {
+                    fleet = try await a.request("GET", "/fleet", key: Self.masterKey).json() as? [String: Any] ?? [:]
+                    let replicas = fleet["replicas"] as? [[String: Any]] ?? []
+                    let subscribers = fleet["subscribers"] as? [[String: Any]] ?? []
+                    return replicas.count == 2 && replicas.allSatisfy { $0["lag"] as? Int == 0 }
+                        && subscribers.count == 1 && subscribers.first?["lag"] as? Int == 0
+                }
+                let subscriber = try #require((fleet["subscribers"] as? [[String: Any]])?.first)
+                #expect(subscriber["key_alias"] as? String == "gw-1")
+                #expect((subscriber["remote_address"] as? String)?.hasPrefix("127.0.0.1:") == true, "\(subscriber)")
+                #expect(!(try await a.request("GET", "/fleet", key: Self.masterKey).text.contains(key)), "a key's text in /fleet")
+                #expect(try await a.request("GET", "/fleet", key: key).status == 403)
+                stream.close()
+                try await eventually("the closed subscriber leaves the fleet") {
+                    let fleet = try await a.request("GET", "/fleet", key: Self.masterKey).json() as? [String: Any] ?? [:]
+                    return (fleet["subscribers"] as? [Any])?.isEmpty == true
+                }
+            }
+        }
+    }
 }

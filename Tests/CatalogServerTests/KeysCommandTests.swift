@@ -30,3 +30,23 @@ struct KeysCommandTests {
         await pool.close()
     }
 }
+
+extension KeysCommandTests {
+    @Test("--role gateway makes a shared gateway key, or with --team-id one bound to that team", .timeLimit(.minutes(3)))
+    func gateway() async throws {
+        let conninfo = try await TestDatabase.fresh()
+        let pool = PostgresConnectionPool(configuration: .init(conninfo: conninfo))
+        for (arguments, tenant) in [(["--alias", "router"], nil), (["--team-id", "team-a", "--alias", "router-a"], "team-a")] as [([String], String?)] {
+            if tenant != nil { try await pool.withConnection { connection in try connection.execute("INSERT INTO tenants (id) VALUES ('team-a')") } }
+            let made = try await ServerProcess.runSeparately(["keys", "create", "--role", "gateway"] + arguments + ["--database-url", conninfo],
+                                                             timeout: .seconds(120))
+            #expect(made.termination == .exited(0), "\(made.stderr)")
+            let text = made.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            let row = try await pool.query("SELECT role, tenant_id FROM api_keys WHERE key_hash = \(KeyRepository.digest(text))")
+            #expect(row.count == 1)
+            #expect(try row.first?.decode(String.self, "role") == "gateway")
+            #expect(try row.first?.decode(String?.self, "tenant_id") == tenant)
+        }
+        await pool.close()
+    }
+}
