@@ -26,11 +26,6 @@ extension AccessPolicy {
 }
 
 extension AccessPolicy {
-    /// Whether `principal` may read the routing view (secrets opened): gateway keys only.
-    public static func receivesRoutingView(_ principal: Principal) -> Bool { false }
-}
-
-extension AccessPolicy {
     /// Whether `principal` may list the fleet (`GET /fleet`: replicas and stream subscribers,
     /// with keys' aliases and remote addresses): admins only.
     public static func mayReadFleet(_ principal: Principal) -> Bool { principal.role == .admin }

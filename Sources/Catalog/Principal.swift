@@ -57,6 +57,9 @@ public struct Principal: Sendable, Hashable {
     /// The allow-list as the policy reads it: the key's own, narrowed by its team's.
     public var allowList: ModelAllowList { ModelAllowList(allowedModels).narrowed(byTeam: teamModels) }
 
+    /// The token of the key that authenticated (from `actor`, "key:<token>"); nil for the master key.
+    public var keyToken: String? { actor.hasPrefix("key:") ? String(actor.dropFirst(4)) : nil }
+
     /// The master key (and every caller when auth is explicitly turned off).
     public static let master = Principal(role: .admin, actor: "master")
 }

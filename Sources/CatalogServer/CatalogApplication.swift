@@ -200,7 +200,12 @@ func buildRouter(configuration: CatalogConfiguration, database: CatalogDatabase,
                          reader: CredentialReader(store: cache?.store, credentials: database.credentials, models: database.models),
                          afterWrite: afterWrite).addRoutes(to: authenticated)
     CatalogStreamController(store: cache?.store, hub: hub, feed: database.feed, authenticator: authenticator,
-                            open: { _ in throw CatalogError.forbidden(message: "the routing view is not available") },
+                            open: { [metrics = configuration.metrics] principal, deployments in
+                                // Opened afresh on every call, counted per key, never cached or logged.
+                                let opened = try await database.routing.routingParams(for: deployments)
+                                metrics.routingViewOpened(keyID: principal.keyToken ?? principal.actor, models: opened.count)
+                                return opened
+                            },
                             subscribers: subscribers)
         .addRoutes(to: authenticated)
     FleetController(fleet: database.fleet, feed: database.feed).addRoutes(to: authenticated)

@@ -42,14 +42,14 @@ struct CatalogStreamController: Sendable {
         let snapshot = store.snapshot
         let renderer = ChangeEventRenderer(principal: principal, snapshot: snapshot, options: options, open: open)
         let visible = AccessPolicy.visible(snapshot.deployments, to: principal)
-        let opened = options.routing && !visible.isEmpty ? try await open(visible) : [:]
+        let opened = options.routing && !visible.isEmpty ? try await open(principal, visible) : [:]
         let credentials = snapshot.credentials.all.filter {
             AccessPolicy.hearsOfCredentialChange(tenants: [$0.tenantID], by: principal)
         }
         let aliases = AccessPolicy.visibleAliases(snapshot.aliases, visible: visible, to: principal)
         var body: [String: JSONValue] = [
             "seq": .int(Int(seq)),
-            "models": .array(visible.map { renderer.model($0, opened: opened) }),
+            "models": .array(visible.compactMap { renderer.model($0, opened: opened) }),
             "credentials": .array(credentials.map(CredentialView.json)),
             "aliases": .object(Dictionary(aliases.map { ($0.alias, JSONValue.string($0.modelGroup)) }, uniquingKeysWith: { first, _ in first })),
         ]

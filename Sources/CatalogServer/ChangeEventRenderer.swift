@@ -10,8 +10,9 @@ import CatalogStore
 /// "upsert" | "delete" | "reset", "id", "object"}`. Who may hear of a change is the policy's
 /// (`AccessPolicy.hearsOfModelChange`, `hearsOfCredentialChange`).
 struct ChangeEventRenderer: Sendable {
-    /// Opens the routing view of deployments: model id → `litellm_params` in clear.
-    typealias OpenParams = @Sendable ([Deployment]) async throws -> [String: [String: JSONValue]]
+    /// Opens the routing view of deployments for a caller: model id → `litellm_params` in clear. A
+    /// model changed or deleted since the snapshot is left out (its own change comes later).
+    typealias OpenParams = @Sendable (Principal, [Deployment]) async throws -> [ExactID: [String: JSONValue]]
 
     let principal: Principal
     let snapshot: CatalogSnapshot
@@ -43,18 +44,20 @@ struct ChangeEventRenderer: Sendable {
                 }
             }
         }
-        let opened = opening.isEmpty ? [:] : try await open(opening)
-        return planned.map { position, plan in
+        let opened = opening.isEmpty ? [:] : try await open(principal, opening)
+        return planned.compactMap { position, plan in
             switch plan {
             case .model(let seq, let deployment):
+                // Changed since the snapshot: the routing view waits for that change's own event.
+                guard let object = model(deployment, opened: opened) else { return nil }
                 return (position, .object(Self.event(seq: seq, entity: "model", op: "upsert", id: .string(deployment.id),
-                                                     object: model(deployment, opened: opened))))
+                                                     object: object)))
             case .deletion(let seq, let entity, let id):
                 return (position, ["seq": .int(Int(seq)), "entity": .string(entity), "op": "delete", "id": .string(id)])
             case .credential(let seq, let credential, let users):
                 var event = Self.event(seq: seq, entity: "credential", op: "upsert", id: .string(credential.name),
                                        object: CredentialView.json(credential))
-                if options.routing { event["models"] = .array(users.map { model($0, opened: opened) }) }
+                if options.routing { event["models"] = .array(users.compactMap { model($0, opened: opened) }) }
                 return (position, .object(event))
             case .other(let event):
                 return (position, event)
@@ -111,14 +114,13 @@ struct ChangeEventRenderer: Sendable {
     }
 
     /// A model as the caller gets it: `/model/info`'s entry, with `litellm_params` opened in the
-    /// routing view.
-    func model(_ deployment: Deployment, opened: [String: [String: JSONValue]]) -> JSONValue {
-        var entry = DeploymentView.json(deployment, costMap: snapshot.costMap)
-        if options.routing, case .object(var members) = entry {
-            members["litellm_params"] = .object(opened[deployment.id] ?? [:])
-            entry = .object(members)
-        }
-        return entry
+    /// routing view (nil when the routing view left it out).
+    func model(_ deployment: Deployment, opened: [ExactID: [String: JSONValue]]) -> JSONValue? {
+        let entry = DeploymentView.json(deployment, costMap: snapshot.costMap)
+        guard options.routing else { return entry }
+        guard let params = opened[ExactID(deployment.id)], case .object(var members) = entry else { return nil }
+        members["litellm_params"] = .object(params)
+        return .object(members)
     }
 
     static func event(seq: Int64, entity: String, op: String, id: JSONValue, object: JSONValue) -> [String: JSONValue] {

@@ -35,6 +35,8 @@ public final class CatalogDatabase: Sendable {
     public let credentials: CredentialRepository
     public let feed: ChangeFeed
     public let fleet: FleetRepository
+    /// Opens secrets for gateway keys' routing view; never cached.
+    public let routing: RoutingSecrets
     private let pool: PostgresConnectionPool
 
     /// What `pg_stat_activity` shows for the catalog's connections, unless the conninfo names one.
@@ -62,6 +64,7 @@ public final class CatalogDatabase: Sendable {
         credentials = CredentialRepository(pool: pool, secretKey: configuration.secretKey)
         feed = ChangeFeed(pool: pool)
         fleet = FleetRepository(pool: pool)
+        routing = RoutingSecrets(pool: pool, secretKey: configuration.secretKey)
     }
 
     /// Migrates the schema, seals what an older redaction rule left in clear (`SecretReseal`) and,

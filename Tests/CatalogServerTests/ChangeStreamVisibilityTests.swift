@@ -17,6 +17,9 @@ struct ChangeStreamVisibilityTests {
         /// The model ids it may ever hear of, and the credential names.
         var models: Set<String>
         var credentials: Set<String>
+        /// Asks for the routing view (gateway keys), and the secrets it must get in it.
+        var routing = false
+        var opens: Set<String> = []
     }
 
     static func json(_ object: Any) -> String {
@@ -57,11 +60,18 @@ struct ChangeStreamVisibilityTests {
                 Caller(name: "team-a key limited to m-a", key: try await key(["team_id": "team-a", "role": "tenant_member", "models": ["m-a"]]),
                        models: ["m-a"], credentials: ["cred-a"]),
                 Caller(name: "personal", key: try await key([:]), models: ["m-shared", "m-marker"], credentials: []),
+                Caller(name: "shared gateway", key: try await key(["role": "gateway", "key_alias": "gw-shared"]),
+                       models: ["m-shared", "m-a", "m-b", "m-a-cred", "m-moved", "m-marker"], credentials: ["cred-a"],
+                       routing: true, opens: Set(Self.secrets)),
+                Caller(name: "team-a gateway", key: try await key(["role": "gateway", "team_id": "team-a"]),
+                       models: ["m-shared", "m-a", "m-a-cred", "m-moved", "m-marker"], credentials: ["cred-a"],
+                       routing: true, opens: [Self.secrets[0], Self.secrets[1], Self.secrets[3]]),
             ]
             // Streams open before the writes, from the start of the log.
             var streams: [EventStreamClient] = []
             for caller in callers {
-                let stream = try await EventStreamClient.open(server.baseURL + "/catalog/stream?after=0&include_cost_map=false",
+                let view = caller.routing ? "&view=routing" : ""
+                let stream = try await EventStreamClient.open(server.baseURL + "/catalog/stream?after=0&include_cost_map=false\(view)",
                                                               key: caller.key)
                 #expect(stream.status == 200, "\(caller.name): \(stream.errorBody)")
                 streams.append(stream)
@@ -94,8 +104,9 @@ struct ChangeStreamVisibilityTests {
                 stream.close()
                 let events = await stream.events
                 let streamText = events.map(\.data).joined(separator: "\n")
-                let snapshot = try await server.request("GET", "/catalog/snapshot", key: caller.key)
-                let changes = try await server.request("GET", "/catalog/changes?after=0", key: caller.key)
+                let view = caller.routing ? "?view=routing&" : "?"
+                let snapshot = try await server.request("GET", "/catalog/snapshot\(view)include_cost_map=false", key: caller.key)
+                let changes = try await server.request("GET", "/catalog/changes\(view)after=0&include_cost_map=false", key: caller.key)
                 #expect(snapshot.status == 200 && changes.status == 200, "\(caller.name): \(snapshot.text) \(changes.text)")
 
                 let snapshotBody = snapshot.json() as? [String: Any] ?? [:]
@@ -114,14 +125,33 @@ struct ChangeStreamVisibilityTests {
                 #expect(heardCredentials.isSubset(of: caller.credentials),
                         "\(caller.name) heard of credentials \(heardCredentials.subtracting(caller.credentials).sorted())")
                 // It hears of what it may see.
-                #expect(snapshotModels == caller.models.subtracting(caller.name == "team-a member" ? ["m-moved"] : []),
+                #expect(snapshotModels == caller.models.subtracting(["team-a member", "team-a gateway"].contains(caller.name) ? ["m-moved"] : []),
                         "\(caller.name)'s snapshot: \(snapshotModels.sorted())")
-                for text in [streamText, snapshot.text, changes.text] {
-                    for secret in Self.secrets { #expect(!text.contains(secret), "\(caller.name) got a secret") }
+                for (label, text) in [("stream", streamText), ("snapshot", snapshot.text), ("changes", changes.text)] {
+                    for secret in Self.secrets where !caller.opens.contains(secret) {
+                        #expect(!text.contains(secret), "\(caller.name) got a secret it may not open in its \(label)")
+                    }
+                    // A gateway's routing view holds the secrets of what it routes, a credential's included.
+                    for secret in caller.opens where label != "stream" || secret != Self.secrets[3] {
+                        #expect(text.contains(secret), "\(caller.name)'s \(label) lacks a secret it routes with")
+                    }
                 }
-                // No key but a gateway's may ask for the routing view.
-                #expect(try await server.request("GET", "/catalog/snapshot?view=routing", key: caller.key).status == 403)
-                #expect(try await server.request("GET", "/catalog/changes?view=routing", key: caller.key).status == 403)
+                if caller.routing {
+                    // Its own redacted reads stay redacted, and no cached answer holds a secret.
+                    for path in ["/catalog/snapshot?include_cost_map=false", "/model/info", "/model/info"] {
+                        let text = try await server.request("GET", path, key: caller.key).text
+                        for secret in Self.secrets { #expect(!text.contains(secret), "\(caller.name)'s \(path) holds a secret") }
+                    }
+                    let models = (snapshotBody["models"] as? [[String: Any]] ?? [])
+                    let credentialModel = models.first { ($0["model_info"] as? [String: Any])?["id"] as? String == "m-a-cred" }
+                    let params = credentialModel?["litellm_params"] as? [String: Any]
+                    #expect(params?["api_key"] as? String == Self.secrets[3] && params?["litellm_credential_name"] == nil,
+                            "\(caller.name): the credential is not resolved: \(params.map { Array($0.keys) } ?? [])")
+                } else {
+                    // No key but a gateway's may ask for the routing view.
+                    #expect(try await server.request("GET", "/catalog/snapshot?view=routing", key: caller.key).status == 403)
+                    #expect(try await server.request("GET", "/catalog/changes?view=routing", key: caller.key).status == 403)
+                }
             }
             // Team A's member heard m-moved leave: its last event for it is a deletion.
             let teamA = await streams[0].events.filter { $0.json["id"] as? String == "m-moved" }
@@ -133,6 +163,8 @@ struct ChangeStreamVisibilityTests {
             await pool.close()
             throw error
         }
+        let metrics = try await server.request("GET", "/metrics").text
+        #expect(metrics.contains("catalog_routing_view_opened_total{key=\""), "no routing-view count in /metrics")
         await server.stop()
         await pool.close()
         for secret in Self.secrets { #expect(!server.process.output.contains(secret), "a secret reached the log") }
