@@ -23,6 +23,12 @@ struct LiteLLMGatewayTests {
         ]) { _, new in new }
     }
 
+    /// Runs a long-lived Python child (`python -c unmasked program args…`) with no signal blocked:
+    /// `posix_spawn` hands children the spawning thread's signal mask, in which the test runner
+    /// blocks SIGTERM, so a Python server would never hear the SIGTERM that stops it. The mask
+    /// is cleared, then the program exec'd (exec keeps the cleared mask).
+    static let unmasked = "import os, signal, sys; signal.pthread_sigmask(signal.SIG_SETMASK, set()); os.execv(sys.argv[1], sys.argv[1:])"
+
     @Test("the integration's own tests pass (pytest, a fake catalog, a real litellm Router)", .timeLimit(.minutes(20)))
     func integrationUnitTests() async throws {
         let python = try await PythonVirtualEnvironment.liteLLMProxy.prepare()
@@ -201,8 +207,9 @@ struct FakeUpstream: Sendable {
 
     static func start(python: String, name: String, children: inout Children) async throws -> FakeUpstream {
         let script = LiteLLMGatewayTests.integration + "/tests/fake_upstream.py"
-        let process = try ChildProcess.spawn(python, [script, "--port", "0", "--name", name],
-                                             environment: LiteLLMGatewayTests.pythonEnvironment)
+        let process = try ChildProcess.spawn(
+            python, ["-c", LiteLLMGatewayTests.unmasked, python, script, "--port", "0", "--name", name],
+            environment: LiteLLMGatewayTests.pythonEnvironment)
         children.others.append(process)
         let deadline = ContinuousClock.now + .seconds(60)
         while true {
@@ -242,7 +249,8 @@ struct LiteLLMProxy: Sendable {
         var started: [(String, ChildProcess)] = []
         for index in 1...count {
             let process = try ChildProcess.spawn(
-                venv.executable("litellm"), ["--config", config, "--host", "127.0.0.1", "--port", "0"],
+                venv.python, ["-c", LiteLLMGatewayTests.unmasked, venv.executable("litellm"),
+                              "--config", config, "--host", "127.0.0.1", "--port", "0"],
                 environment: environment, workingDirectory: workingDirectory, separateStderr: true)
             children.others.append(process)
             started.append(("proxy \(index)", process))
