@@ -9,7 +9,8 @@ is polled on its own thread, over one keep-alive connection, every ``--poll-ms``
 from the moment the catalog answered; a poll is a real chat call (400 "Invalid model name" until
 the deployment is there). The figure is taken when the first 200 arrives, so it includes that one
 routed call (LiteLLM's own overhead plus the upstream's answer); the time the successful call was
-SENT is reported beside it (the change was applied before then, or during it). After each
+SENT is reported beside it (the change was applied before then, or during it), and so is the
+time of one routed call for a deployment that is already there (LiteLLM's own call time). After each
 sample the deployment is deleted again, so the routers keep the same size.
 
 Set-up, all on 127.0.0.1 (the script starts and stops everything itself):
@@ -126,16 +127,18 @@ class Client:
         raise AssertionError("unreachable")
 
 
-def wait_http(port: int, path: str, timeout: float, key: str | None = None) -> None:
+def wait_http(port: int, path: str, timeout: float, child: Child) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if child.process.poll() is not None:
+            raise RuntimeError(f"{child.name} exited ({child.process.poll()}):\n{child.output()[-4000:]}")
         try:
-            if Client(port, key).request("GET", path)[0] == 200:
+            if Client(port).request("GET", path)[0] == 200:
                 return
         except OSError:
             pass
         time.sleep(0.1)
-    raise RuntimeError(f"127.0.0.1:{port}{path} did not answer 200 within {timeout} s")
+    raise RuntimeError(f"{child.name}: 127.0.0.1:{port}{path} did not answer 200 within {timeout} s:\n{child.output()[-4000:]}")
 
 
 def free_port() -> int:
@@ -208,6 +211,8 @@ def main() -> int:
     build = options.build or ("release" if "/release/" in str(binary) else "debug" if "/debug/" in str(binary) else "unknown")
 
     work = Path(tempfile.mkdtemp(prefix="litellm-gateway-bench-"))
+    # Run as root, the embedded PostgreSQL runs as user postgres, which must reach its data directory.
+    work.chmod(0o755)
     children: list[Child] = []
     base_env = {key: value for key, value in os.environ.items()
                 if key not in {"DATABASE_URL", "LITELLM_MASTER_KEY", "CATALOG_SECRET_KEY", "LITELLM_SALT_KEY",
@@ -223,7 +228,7 @@ def main() -> int:
         catalog = Child("catalog", [str(binary), "serve", "--host", "127.0.0.1", "--port", str(catalog_port), *database],
                         catalog_env, str(work), work)
         children.append(catalog)
-        wait_http(catalog_port, "/health/readiness", 120)
+        wait_http(catalog_port, "/health/readiness", 120, catalog)
         admin = Client(catalog_port, master_key)
         status, body = admin.request("POST", "/key/generate", {"role": "gateway", "key_alias": "bench-litellm"})
         if status != 200:
@@ -248,8 +253,33 @@ def main() -> int:
             proxies.append(children[-1])
         log("starting two LiteLLM proxies (LiteLLM takes 15 s and more to start)")
         ports = [int(proxy.wait_for(r"Uvicorn running on http://127\.0\.0\.1:(\d+)", 300).group(1)) for proxy in proxies]
+        for port, proxy in zip(ports, proxies):
+            wait_http(port, "/health/liveliness", 60, proxy)
+
+        # For reference: a routed call for a deployment that is already there (LiteLLM's own time
+        # for one call through it to the upstream), to read the figures below against.
+        steady = {"model_name": f"bench-steady-{secrets.token_hex(4)}",
+                  "litellm_params": {"model": "openai/bench-steady", "api_base": f"http://127.0.0.1:{upstream_port}/v1",
+                                     "api_key": "sk-bench-upstream-" + secrets.token_hex(8)}}
+        status, body = admin.request("POST", "/model/new", steady)
+        if status != 200:
+            raise RuntimeError(f"/model/new: {status} {body[:300]!r}")
+        steady_ms: list[list[float]] = []
         for port in ports:
-            wait_http(port, "/health/liveliness", 60)
+            client, timings = Client(port, proxy_key), []
+            call = {"model": steady["model_name"], "messages": [{"role": "user", "content": "ping"}], "max_tokens": 1}
+            deadline = time.monotonic() + 30
+            while client.request("POST", "/chat/completions", call)[0] != 200:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the steady deployment never became routable")
+                time.sleep(0.01)
+            for _ in range(options.writes):
+                started = time.perf_counter()
+                status, _ = client.request("POST", "/chat/completions", call)
+                timings.append((time.perf_counter() - started) * 1000)
+                if status != 200:
+                    raise RuntimeError(f"a call for the steady deployment failed: {status}")
+            steady_ms.append(timings)
 
         pollers = [Poller(f"proxy {index + 1}", port, proxy_key, options.poll_ms / 1000) for index, port in enumerate(ports)]
         for poller in pollers:
@@ -314,6 +344,8 @@ def main() -> int:
         for position, poller in enumerate(pollers):
             print(row(f"sending the call that succeeded, {poller.name}", sent_samples[position]))
         print(row("(the write itself: `POST /model/new` request to its 200)", write_ms))
+        for position, poller in enumerate(pollers):
+            print(row(f"(one routed call, back to back, for a deployment already there, {poller.name})", steady_ms[position]))
         print()
         print(f"Polls per proxy and write: median {percentile([float(p) for p in polls], 0.5):.0f}, "
               f"max {max(polls)}. LiteLLM's own propagation, for comparison: its database mode polls every "
