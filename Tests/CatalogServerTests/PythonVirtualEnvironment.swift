@@ -124,4 +124,10 @@ extension PythonVirtualEnvironment {
     static let liteLLM = PythonVirtualEnvironment(
         name: "litellm-venv", packages: ["litellm[cli]==1.108.7"],
         imports: ["litellm.proxy.client.cli.main", "requests", "rich", "yaml"])
+
+    /// The LiteLLM proxy server (`litellm --config …`) that the integration in
+    /// `integrations/litellm/` feeds from the catalog, and pytest for the integration's own tests.
+    static let liteLLMProxy = PythonVirtualEnvironment(
+        name: "litellm-proxy-venv", packages: ["litellm[proxy]==1.108.7", "pytest==9.2.0"],
+        imports: ["litellm.proxy.proxy_server", "httpx", "pytest"])
 }
