@@ -51,7 +51,7 @@ struct CatalogStreamController: Sendable {
             "seq": .int(Int(seq)),
             "models": .array(visible.compactMap { renderer.model($0, opened: opened) }),
             "credentials": .array(credentials.map(CredentialView.json)),
-            "aliases": .object(Dictionary(aliases.map { ($0.alias, JSONValue.string($0.modelGroup)) }, uniquingKeysWith: { first, _ in first })),
+            "aliases": ChangeEventRenderer.aliasMap(aliases),
         ]
         if options.includeCostMap { body["cost_map"] = ChangeEventRenderer.costMap(snapshot.costMap) }
         var response = JSONBody.response(.object(body))
@@ -139,8 +139,7 @@ struct CatalogStreamController: Sendable {
                     }
                     // The caller's own key or team changed: look it up again (a deleted key ends
                     // the stream; a changed one sees what it may see now, after a reset event).
-                    let before = ChangeEventRenderer(principal: principal, snapshot: store.snapshot, options: options, open: open)
-                    if entries.contains(where: { ($0.entity == "api_key" || $0.entity == "tenant") && before.affectsCaller($0) }) {
+                    if entries.contains(where: { ($0.entity == "api_key" || $0.entity == "tenant") && ChangeEventRenderer.affects($0, principal) }) {
                         guard let renewed = try? await authenticator.authenticate(presentedKey: presentedKey),
                               !options.routing || AccessPolicy.receivesRoutingView(renewed) else { break }
                         principal = renewed

@@ -29,7 +29,10 @@ struct ChangeEventRenderer: Sendable {
 
     /// The events of `entries` this caller hears of, in order.
     func events(_ entries: [StreamEntry]) async throws -> [(position: Int64, event: JSONValue)] {
-        let visible = AccessPolicy.visible(snapshot.deployments, to: principal)
+        // The caller's whole visible set is needed only by credential and alias entries: a scan
+        // of the catalog per batch would be the stream's largest cost.
+        let needsVisible = entries.contains { $0.entity == "credential" || $0.entity == "model_alias" }
+        let visible = needsVisible ? AccessPolicy.visible(snapshot.deployments, to: principal) : []
         var planned: [(Int64, Planned)] = []
         for entry in entries {
             if let plan = plan(entry, visible: visible) { planned.append((entry.position, plan)) }
@@ -89,22 +92,21 @@ struct ChangeEventRenderer: Sendable {
             }
             return .deletion(seq: seq, entity: "credential", id: name)
         case "model_alias":
-            let aliases = AccessPolicy.visibleAliases(snapshot.aliases, visible: visible, to: principal)
-            let map = JSONValue.object(Dictionary(aliases.map { ($0.alias, JSONValue.string($0.modelGroup)) }, uniquingKeysWith: { first, _ in first }))
+            let map = Self.aliasMap(AccessPolicy.visibleAliases(snapshot.aliases, visible: visible, to: principal))
             return .other(.object(Self.event(seq: seq, entity: "alias", op: "upsert", id: .null, object: map)))
         case "cost_map":
             return .other(.object(Self.event(seq: seq, entity: "cost_map", op: "upsert", id: .null,
                                              object: options.includeCostMap ? Self.costMap(snapshot.costMap) : .null)))
         case "tenant", "api_key":
             // The caller's own key or team changed: what it may see may have changed with it.
-            return affectsCaller(entry) ? .other(Self.reset(seq: seq)) : nil
+            return Self.affects(entry, principal) ? .other(Self.reset(seq: seq)) : nil
         default:
             return nil
         }
     }
 
-    /// Whether a key or team entry concerns the caller's own key or team.
-    func affectsCaller(_ entry: StreamEntry) -> Bool {
+    /// Whether a key or team entry concerns `principal`'s own key or team.
+    static func affects(_ entry: StreamEntry, _ principal: Principal) -> Bool {
         guard let id = entry.entityID else { return true }
         switch entry.entity {
         case "tenant": return principal.tenantID.map { ExactID($0) == ExactID(id) } ?? false
@@ -129,6 +131,11 @@ struct ChangeEventRenderer: Sendable {
 
     static func reset(seq: Int64) -> JSONValue {
         ["seq": .int(Int(seq)), "entity": "catalog", "op": "reset"]
+    }
+
+    /// Aliases as the stream and the snapshot show them: alias → model group.
+    static func aliasMap(_ aliases: [ModelGroupAlias]) -> JSONValue {
+        .object(Dictionary(aliases.map { ($0.alias, JSONValue.string($0.modelGroup)) }, uniquingKeysWith: { first, _ in first }))
     }
 
     static func costMap(_ costMap: CostMap) -> JSONValue {
