@@ -17,10 +17,12 @@ public struct APIKeyRecord: Sendable, Hashable {
     /// enforcement through the same snapshot of keys.
     public var teamModels: [String]?
     public var updatedAt: Date?
+    /// The stored version, given by the database on every write: what the key's ETag is made of.
+    public var version: Int
 
     public init(id: UUID, alias: String?, role: Principal.Role, tenantID: String?, models: [String]?,
                 expiresAt: Date?, createdAt: Date?, createdBy: String?, aliases: [String: String] = [:],
-                teamModels: [String]? = nil, updatedAt: Date? = nil) {
+                teamModels: [String]? = nil, updatedAt: Date? = nil, version: Int = 1) {
         self.id = id
         self.alias = alias
         self.role = role
@@ -32,6 +34,7 @@ public struct APIKeyRecord: Sendable, Hashable {
         self.aliases = aliases
         self.teamModels = teamModels
         self.updatedAt = updatedAt
+        self.version = version
     }
 
     /// The key's token: its id as the API shows it (LiteLLM's `token`).

@@ -78,6 +78,9 @@ public enum AccessPolicy {
         case costMap
         /// A reusable credential owned by `tenant` (nil: shared).
         case credential(tenant: String?)
+        /// The operator's config file: planning and applying its import (`POST /config/plan`,
+        /// `/config/apply`), which places models in any team, as `import-config` does.
+        case config
     }
 
     /// The policy's answer.
@@ -134,6 +137,8 @@ public enum AccessPolicy {
             }
         case .costMap:
             return access == .read ? .allowed : .forbidden("only an admin can change the cost map")
+        case .config:
+            return .forbidden("only an admin can plan or apply a config import")
         case .credential(let tenant):
             let ofOwnTeam = tenant != nil && ExactID.same(tenant, own)
             if access == .create {

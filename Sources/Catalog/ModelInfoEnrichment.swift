@@ -17,8 +17,9 @@ public enum ModelInfoEnrichment {
     /// 4. null for every other `ModelInfoSchema` and `coreKeys` key.
     ///
     /// `id`, `db_model` (whether it lives in the database rather than a config file), `team_id` (the
-    /// owning tenant, absent for a shared model), `key` and `pricing_overrides` are ours to say and
-    /// cannot be overridden. `tpm`/`rpm` are not copied from `litellm_params`: LiteLLM
+    /// owning tenant, absent for a shared model), `key`, `pricing_overrides` and `version` (the
+    /// stored version, which an If-Match names; LiteLLM has none) are ours to say and cannot be
+    /// overridden. `tpm`/`rpm` are not copied from `litellm_params`: LiteLLM
     /// shows them there, and here only what the cost map says.
     public static func enrich(_ deployment: Deployment, costMap: CostMap) -> [String: JSONValue] {
         let found = costEntry(for: deployment, in: costMap)
@@ -43,6 +44,7 @@ public enum ModelInfoEnrichment {
         info["db_model"] = .bool(deployment.source != .config)
         info["team_id"] = deployment.tenantID.map(JSONValue.string)
         info["key"] = found.map { .string($0.key) } ?? .null
+        info["version"] = .int(deployment.version)
         info["pricing_overrides"] = .array(overrides.map { .string($0) })
         return info
     }

@@ -18,6 +18,7 @@ public enum ModelInput {
             throw CatalogError.invalid(field: "litellm_params.model", message: "litellm_params.model is required")
         }
         var info = try modelInfo(members["model_info"])
+        info["version"] = nil  // the store gives the version (an If-Match names it): an echoed one is not kept
         let id = try info["id"].map { try name($0, field: "model_info.id") } ?? UUID().uuidString.lowercased()
         info["id"] = .string(id)
         return Deployment(id: id, modelName: modelName, litellmParams: params, modelInfo: info, source: source)
@@ -59,7 +60,9 @@ public enum ModelInput {
             if let id = info["id"], try name(id, field: "model_info.id") != current.id {
                 throw CatalogError.invalid(field: "model_info.id", message: "model_info.id cannot be changed")
             }
-            for (key, value) in info { updated.modelInfo[key] = value }
+            // `version` is the store's (an If-Match names it): a body that echoes what a read showed
+            // does not store it.
+            for (key, value) in info where key != "version" { updated.modelInfo[key] = value }
         }
         if let removeValue = members["litellm_params_to_remove"], !removeValue.isNull {
             guard allowRemovals else {
@@ -106,6 +109,12 @@ public enum ModelInput {
             throw CatalogError.invalid(field: field, message: "\(field) must not contain control characters")
         }
         return text
+    }
+
+    /// `litellm_params` keys that replace some of a deployment's (an update's, a restore's), each
+    /// checked as in a new deployment.
+    public static func partialParams(_ value: JSONValue) throws -> [String: JSONValue] {
+        try litellmParams(value, requireModel: false)
     }
 
     static func litellmParams(_ value: JSONValue, requireModel: Bool = true) throws -> [String: JSONValue] {

@@ -14,6 +14,8 @@ struct APIError: Error {
     var type: String
     var param: String?
     var code: String?
+    /// The current entity tag, for a 412: the caller can read again knowing what it will get.
+    var etag: String? = nil
 
     var body: JSONValue {
         ["error": [
@@ -26,6 +28,7 @@ struct APIError: Error {
     var response: Response {
         var response = JSONBody.response(body, status: status)
         if status == .unauthorized { response.headers[.wwwAuthenticate] = "Bearer" }
+        if let etag { response.headers[.eTag] = etag }
         return response
     }
 
@@ -56,6 +59,9 @@ struct APIError: Error {
             return APIError(status: .notFound, message: message, type: "not_found_error", param: nil, code: nil)
         case .conflict(let field, let message):
             return APIError(status: .conflict, message: message, type: "invalid_request_error", param: field, code: nil)
+        case .preconditionFailed(let message, let etag):
+            return APIError(status: .preconditionFailed, message: message, type: "invalid_request_error", param: "If-Match",
+                            code: nil, etag: etag)
         case .gone(let message):
             return APIError(status: .gone, message: message, type: "invalid_request_error", param: nil, code: nil)
         case .forbidden(let message):

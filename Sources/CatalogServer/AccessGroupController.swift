@@ -52,29 +52,42 @@ struct AccessGroupController: Sendable {
     @Sendable func info(_ request: Request, context: CatalogRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
         let name = try context.pathParameter("access_group")
-        return JSONBody.response(try Self.existing(name, in: try await visible(to: principal)).json)
+        let group = try Self.existing(name, in: try await visible(to: principal))
+        return EntityTags.tagged(JSONBody.response(group.json), tag: Self.tag(group))
+    }
+
+    /// A group's tag: derived from its members as the caller sees them, so that any change of a
+    /// member (or of who is a member) changes it.
+    static func tag(_ group: AccessGroups.Group) -> String {
+        VersionPrecondition.tag(members: group.deployments.map { ($0.id, $0.version) }.sorted { ExactID($0.0) < ExactID($1.0) })
     }
 
     /// PUT: the group becomes exactly the deployments named (among those the caller sees).
     @Sendable func update(_ request: Request, context: CatalogRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
         let name = try context.pathParameter("access_group")
+        let expected = try EntityTags.precondition(request)
         let body = try RequestFields(try await RequestJSON.read(request))
         let members = AccessGroups.Members(modelNames: try body.strings("model_names"), modelIDs: try body.strings("model_ids"))
         let visible = try await visible(to: principal)
         let group = try Self.existing(name, in: visible)
+        try expected?.check(tag: Self.tag(group), of: "access group '\(name)'")
         let target = Set(try members.resolve(in: visible).map { ExactID($0) })
         let untag = group.deployments.map(\.id).filter { !target.contains(ExactID($0)) }
-        let updated = try await write(name, tag: target.map(\.text), untag: untag, visible: visible, by: principal)
+        let updated = try await write(name, tag: target.map(\.text), untag: untag, visible: visible, by: principal,
+                                      unchangedSinceRead: expected != nil)
         return JSONBody.response(Self.changed(name, members, updated))
     }
 
     @Sendable func delete(_ request: Request, context: CatalogRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
         let name = try context.pathParameter("access_group")
+        let expected = try EntityTags.precondition(request)
         let visible = try await visible(to: principal)
         let group = try Self.existing(name, in: visible)
-        let updated = try await write(name, tag: [], untag: group.deployments.map(\.id), visible: visible, by: principal)
+        try expected?.check(tag: Self.tag(group), of: "access group '\(name)'")
+        let updated = try await write(name, tag: [], untag: group.deployments.map(\.id), visible: visible, by: principal,
+                                      unchangedSinceRead: expected != nil)
         return JSONBody.response([
             "access_group": .string(name), "models_updated": .int(updated),
             "message": .string("Access group '\(name)' deleted successfully"),
@@ -84,7 +97,11 @@ struct AccessGroupController: Sendable {
     /// Tags `tag` with the group and untags `untag`, skipping deployments already as asked;
     /// each change is a change of that model under the policy (as /model/update), all in one
     /// transaction. Returns how many deployments changed.
-    private func write(_ name: String, tag: [String], untag: [String], visible: [Deployment], by principal: Principal) async throws -> Int {
+    /// `unchangedSinceRead` (an If-Match held): the group's tag was checked on the snapshot, which
+    /// may trail the database; every deployment written must still have the version read there,
+    /// checked on its locked row, or nothing is written (412).
+    private func write(_ name: String, tag: [String], untag: [String], visible: [Deployment], by principal: Principal,
+                       unchangedSinceRead: Bool = false) async throws -> Int {
         let byID = Dictionary(visible.map { (ExactID($0.id), $0) }, uniquingKeysWith: { first, _ in first })
         let carries: (String) -> Bool = { id in byID[ExactID(id)]?.accessGroups.contains { ExactID($0) == ExactID(name) } ?? false }
         let adding = tag.filter { !carries($0) }
@@ -94,6 +111,12 @@ struct AccessGroupController: Sendable {
         guard !ids.isEmpty else { return 0 }
         _ = try await models.updateEach(ids: ids, actor: principal.actor, quota: quota.enforcement(for: principal)) { current in
             try AccessPolicy.authorizeChange(of: current, by: principal)
+            if unchangedSinceRead, let read = byID[ExactID(current.id)], read.version != current.version {
+                throw CatalogError.preconditionFailed(
+                    message: "access group '\(name)' has changed: its model '\(current.id)' is at version \(current.version), "
+                        + "not \(read.version); read the group again, reapply your change and send the new ETag",
+                    etag: nil)
+            }
             var updated = AccessGroups.setting(name, member: members.contains(ExactID(current.id)), on: current)
             updated.assign(to: try AccessPolicy.tenant(forModel: current.id, named: updated.modelName, by: principal,
                                                        requested: current.tenantID, accessGroups: updated.accessGroups))

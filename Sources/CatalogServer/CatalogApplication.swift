@@ -190,12 +190,16 @@ func buildRouter(configuration: CatalogConfiguration, database: CatalogDatabase,
     reads.addRoutes(to: authenticated)
     OpenAIModelsController(reads: reads).addRoutes(to: authenticated)
     ModelWriteController(models: database.models, reader: reader, quota: configuration.modelQuota, afterWrite: afterWrite).addRoutes(to: authenticated)
+    ConfigController(loader: database.configLoader, afterWrite: afterWrite).addRoutes(to: authenticated)
+    ModelBatchController(models: database.models, reader: reader, quota: configuration.modelQuota, afterWrite: afterWrite)
+        .addRoutes(to: authenticated)
     AccessGroupController(models: database.models, reader: reader, quota: configuration.modelQuota, afterWrite: afterWrite)
         .addRoutes(to: authenticated)
     costMap.addRoutes(to: authenticated)
     TeamController(tenants: database.tenants, keys: database.keys, afterWrite: afterWrite).addRoutes(to: authenticated)
     KeyController(keys: database.keys, afterWrite: afterWrite).addRoutes(to: authenticated)
-    HistoryController(history: database.history).addRoutes(to: authenticated)
+    HistoryController(history: database.history, models: database.models, reader: reader, quota: configuration.modelQuota,
+                      afterWrite: afterWrite).addRoutes(to: authenticated)
     CredentialController(credentials: database.credentials,
                          reader: CredentialReader(store: cache?.store, credentials: database.credentials, models: database.models),
                          afterWrite: afterWrite).addRoutes(to: authenticated)

@@ -24,9 +24,9 @@ struct CredentialController: Sendable {
         let principal = try context.requirePrincipal()
         var new = try CredentialInput.new(from: try await RequestJSON.read(request))
         new.credential.tenantID = try AccessPolicy.tenant(forCredential: new.credential.name, by: principal, requested: new.requestedTeam)
-        _ = try await credentials.create(new.credential, values: new.values, actor: principal.actor)
+        let created = try await credentials.create(new.credential, values: new.values, actor: principal.actor)
         await afterWrite(.credentials)
-        return JSONBody.response(["success": true, "message": "Credential created successfully"])
+        return EntityTags.tagged(JSONBody.response(["success": true, "message": "Credential created successfully"]), version: created.version)
     }
 
     /// The credentials the caller may read: every one for admins; a team key's own team's and the shared ones.
@@ -42,7 +42,7 @@ struct CredentialController: Sendable {
         let principal = try context.requirePrincipal()
         let name = try context.pathParameter("name")
         let credential = try Self.visible(try await reader.credentials().credential(named: name), named: name, to: principal, .read)
-        return JSONBody.response(CredentialView.json(credential))
+        return EntityTags.tagged(JSONBody.response(CredentialView.json(credential)), version: credential.version)
     }
 
     /// The credential a deployment names (`litellm_params.litellm_credential_name`), from one
@@ -67,13 +67,15 @@ struct CredentialController: Sendable {
     @Sendable func update(_ request: Request, context: CatalogRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
         let name = try context.pathParameter("name")
+        let expected = try EntityTags.precondition(request)
         let patch = try CredentialInput.patch(from: try await RequestJSON.read(request), name: name)
-        _ = try await credentials.update(name: name, actor: principal.actor) { current, values in
+        let updated = try await credentials.update(name: name, actor: principal.actor) { current, values in
             _ = try Self.visible(current, named: name, to: principal, .change)
+            try expected?.check(version: current.version, of: "credential '\(name)'")
             return try CredentialInput.apply(patch, to: current, values: values)
         }
         await afterWrite(.credentials)
-        return JSONBody.response(["success": true, "message": "Credential updated successfully"])
+        return EntityTags.tagged(JSONBody.response(["success": true, "message": "Credential updated successfully"]), version: updated.version)
     }
 
     /// Refused (409, naming the deployments the caller may see and counting the others) while
@@ -82,9 +84,13 @@ struct CredentialController: Sendable {
         let principal = try context.requirePrincipal()
         let name = try context.pathParameter("name")
         let force = try Self.force(request)
+        let expected = try EntityTags.precondition(request)
         _ = try await credentials.delete(
             name: name, force: force, actor: principal.actor,
-            allow: { current in _ = try Self.visible(current, named: name, to: principal, .delete) },
+            allow: { current in
+                _ = try Self.visible(current, named: name, to: principal, .delete)
+                try expected?.check(version: current.version, of: "credential '\(name)'")
+            },
             describe: { users in Self.inUse(name, users: users, by: principal) })
         await afterWrite(.credentials)
         return JSONBody.response(["success": true, "message": "Credential deleted successfully"])

@@ -10,6 +10,7 @@ extension KeyController {
     /// `key_alias`, `team_id`, `models`, `duration` or `expires`, `aliases` change it.
     @Sendable func update(_ request: Request, context: CatalogRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
+        let expected = try EntityTags.precondition(request)
         let body = try RequestFields(try await RequestJSON.read(request))
         let key = try body.string("key")
         let record: APIKeyRecord
@@ -22,12 +23,14 @@ extension KeyController {
         }
         let change = try KeyChangeRequest(body, aliasIdentifies: key == nil)
         let updated = try await keys.update(id: record.id, actor: principal.actor) { current in
-            try Self.fields(current, change, by: principal)
+            let fields = try Self.fields(current, change, by: principal)
+            try expected?.check(version: current.version, of: "key '\(current.token)'")
+            return fields
         }
         await afterWrite(.keys)
         var reply = Self.json(updated).objectValue ?? [:]
         reply["key"] = .string(updated.token)
-        return JSONBody.response(.object(reply))
+        return EntityTags.tagged(JSONBody.response(.object(reply)), version: updated.version)
     }
 
     /// LiteLLM's /key/regenerate and /key/{key}/regenerate: a new text for the key (or the one
@@ -35,6 +38,7 @@ extension KeyController {
     /// the commit, on every replica (its digest is gone from the row the change log names).
     @Sendable func regenerate(_ request: Request, context: CatalogRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
+        let expected = try EntityTags.precondition(request)
         let body = try RequestFields(try await RequestJSON.readOptional(request) ?? .object([:]))
         guard let key = try body.string("key") ?? context.parameters.get("key"), !key.isEmpty else {
             throw CatalogError.invalid(field: "key", message: "the key to regenerate is required (in the path or as key)")
@@ -52,13 +56,15 @@ extension KeyController {
         let record = try await visibleRecord(key, to: principal)
         let change = try KeyChangeRequest(body, aliasIdentifies: false)
         let updated = try await keys.update(id: record.id, newKeyText: text, actor: principal.actor) { current in
-            try Self.fields(current, change, by: principal)
+            let fields = try Self.fields(current, change, by: principal)
+            try expected?.check(version: current.version, of: "key '\(current.token)'")
+            return fields
         }
         await afterWrite(.keys)
         var reply = Self.json(updated).objectValue ?? [:]
         reply["key"] = .string(text)
         reply["token_id"] = .string(updated.token)
-        return JSONBody.response(.object(reply))
+        return EntityTags.tagged(JSONBody.response(.object(reply)), version: updated.version)
     }
 
     /// The fields `current` gets from `change`, as the policy lets `principal` set them.

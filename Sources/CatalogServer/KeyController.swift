@@ -35,7 +35,7 @@ struct KeyController: Sendable {
         await afterWrite(.keys)
         var reply = Self.json(record).objectValue ?? [:]
         reply["key"] = .string(text)
-        return JSONBody.response(.object(reply))
+        return EntityTags.tagged(JSONBody.response(.object(reply)), version: record.version)
     }
 
     /// LiteLLM's `{"key": …, "info": {…}}`; without `key`, the caller's own key.
@@ -46,7 +46,7 @@ struct KeyController: Sendable {
             throw CatalogError.invalid(field: "key", message: "the query parameter key is required")
         }
         let record = try await visibleRecord(key, to: principal)
-        return JSONBody.response(["key": .string(record.token), "info": Self.json(record)])
+        return EntityTags.tagged(JSONBody.response(["key": .string(record.token), "info": Self.json(record)]), version: record.version)
     }
 
     /// The keys the caller may read, oldest first, a page at a time: tokens, or with
@@ -77,6 +77,7 @@ struct KeyController: Sendable {
 
     @Sendable func delete(_ request: Request, context: CatalogRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
+        let expected = try EntityTags.precondition(request)
         let body = try RequestFields(try await RequestJSON.read(request))
         let requested = try body.strings("keys") ?? []
         let aliases = try body.strings("key_aliases") ?? []
@@ -96,7 +97,7 @@ struct KeyController: Sendable {
             try AccessPolicy.authorize(principal, .delete, .key(tenant: record.tenantID, role: record.role, isCaller: false),
                                        hiddenMessage: "key not found")
         }
-        try await keys.delete(records: records, actor: principal.actor)
+        try await keys.delete(records: records, expected: expected, actor: principal.actor)
         await afterWrite(.keys)
         // By alias: the aliases, as LiteLLM echoes them. By key: the tokens, never the key text a
         // caller may have sent (no response carries a key's text but /key/generate's).

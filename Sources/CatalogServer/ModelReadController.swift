@@ -12,12 +12,22 @@ struct ModelReadController: Sendable {
     /// `reads`: the query parameters `make` reads, the only ones the cache key holds.
     func respond(_ request: Request, context: CatalogRequestContext, reads: [String],
                  make: (Read) async throws -> JSONValue) async throws -> Response {
+        try await respondTagged(request, context: context, reads: reads) { ResponseCache.Built(json: try await make($0)) }
+    }
+
+    /// As `respond`, for a read that may show one stored object: its tag is the response's ETag.
+    func respondTagged(_ request: Request, context: CatalogRequestContext, reads: [String],
+                       build: (Read) async throws -> ResponseCache.Built) async throws -> Response {
         let principal = try context.requirePrincipal()
         let read = Read(state: try await reader.current(), principal: principal, request: request)
-        guard let version = read.state.version else { return JSONBody.response(try await make(read)) }
+        guard let version = read.state.version else {
+            let built = try await build(read)
+            let response = JSONBody.response(built.json)
+            return built.objectTag.map { EntityTags.tagged(response, tag: $0) } ?? response
+        }
         let key = ResponseCache.Key(scope: AccessPolicy.readScope(of: principal), aliases: principal.aliases, request: request,
                                     reads: ["team_id"] + reads)
-        return try await responses.response(key: key, version: version, request: request) { try await make(read) }
+        return try await responses.response(key: key, version: version, request: request) { try await build(read) }
     }
 
     /// One read: the state it works from and who asks.
@@ -43,14 +53,19 @@ struct ModelReadController: Sendable {
         group.get("/model_group/info", use: modelGroupInfo)
     }
 
+    /// With `?litellm_model_id=`, a read of one model: its ETag is the model's version, for the
+    /// If-Match of a write that follows.
     @Sendable func modelInfo(_ request: Request, context: CatalogRequestContext) async throws -> Response {
-        try await respond(request, context: context, reads: ["litellm_model_id"]) { read in
+        try await respondTagged(request, context: context, reads: ["litellm_model_id"]) { read in
             var deployments = read.visible
+            var tag: String?
             if let id = request.uri.queryParameters["litellm_model_id"].map(String.init) {
                 deployments = deployments.filter { ExactID($0.id) == ExactID(id) }
-                if deployments.isEmpty { throw CatalogError.notFound(message: "model '\(id)' not found") }
+                guard let one = deployments.first else { throw CatalogError.notFound(message: "model '\(id)' not found") }
+                tag = VersionPrecondition.tag(version: one.version)
             }
-            return ["data": .array(deployments.map { DeploymentView.json($0, costMap: read.state.costMap) })]
+            return ResponseCache.Built(json: ["data": .array(deployments.map { DeploymentView.json($0, costMap: read.state.costMap) })],
+                                       objectTag: tag)
         }
     }
 

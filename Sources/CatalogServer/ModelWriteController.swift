@@ -23,40 +23,32 @@ struct ModelWriteController: Sendable {
 
     @Sendable func create(_ request: Request, context: CatalogRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
-        let body = try await RequestJSON.read(request)
-        var deployment = try ModelInput.newDeployment(from: body)
-        deployment.assign(to: try AccessPolicy.tenant(
-            forModel: deployment.id, named: deployment.modelName, by: principal,
-            requested: try ModelInput.requestedTeam(deployment.modelInfo), chosenID: ModelInput.choosesID(body),
-            accessGroups: deployment.accessGroups))
+        let deployment = try ModelWrites.created(from: try await RequestJSON.read(request), by: principal)
         let stored = try await models.insert(deployment, actor: principal.actor, quota: quota.enforcement(for: principal))
         return try await view(stored)
     }
 
     @Sendable func update(_ request: Request, context: CatalogRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
+        let expected = try EntityTags.precondition(request)
         let body = try await RequestJSON.read(request)
-        return try await change(try ModelInput.updateID(from: body), with: body, by: principal, allowRemovals: false)
+        return try await change(try ModelInput.updateID(from: body), with: body, by: principal, expected: expected, allowRemovals: false)
     }
 
     @Sendable func patch(_ request: Request, context: CatalogRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
         let id = try context.pathParameter("id")
-        return try await change(id, with: try await RequestJSON.read(request), by: principal, allowRemovals: true)
+        let expected = try EntityTags.precondition(request)
+        return try await change(id, with: try await RequestJSON.read(request), by: principal, expected: expected, allowRemovals: true)
     }
 
-    /// POST /model/update and PATCH /model/{id}/update: one rule for both. A body that names
-    /// `model_info.team_id` moves the model (null: to shared), under the policy; one that does not
-    /// leaves it where it is. Either way the policy sees the model as it will be (its name, its
-    /// team), so a change cannot take a model out of its caller's allow-list or its id's team.
-    private func change(_ id: String, with body: JSONValue, by principal: Principal, allowRemovals: Bool) async throws -> Response {
+    /// POST /model/update and PATCH /model/{id}/update: one rule for both (`ModelWrites.changed`),
+    /// merged into the row as it is inside the row's transaction (locked), so two partial updates
+    /// of different fields both survive.
+    private func change(_ id: String, with body: JSONValue, by principal: Principal, expected: VersionPrecondition?,
+                        allowRemovals: Bool) async throws -> Response {
         let stored = try await models.update(id: id, actor: principal.actor, quota: quota.enforcement(for: principal)) { current in
-            try AccessPolicy.authorizeChange(of: current, by: principal)
-            var updated = try ModelInput.update(current, with: body, allowRemovals: allowRemovals)
-            let move = try ModelInput.teamMove(in: body)
-            updated.assign(to: try AccessPolicy.tenant(forModel: id, named: updated.modelName, by: principal,
-                                                       requested: move ?? current.tenantID, accessGroups: updated.accessGroups))
-            return updated
+            try ModelWrites.changed(current, with: body, by: principal, expected: expected, allowRemovals: allowRemovals)
         }
         return try await view(stored)
     }
@@ -74,12 +66,14 @@ struct ModelWriteController: Sendable {
     /// `LiteLLM_ProxyModelTable` does: `model_id`, `blocked` and the deployment's view.
     private func setBlocked(_ blocked: Bool, _ request: Request, context: CatalogRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
+        let expected = try EntityTags.precondition(request)
         let body = try RequestFields(try await RequestJSON.read(request))
         guard let id = try body.string("model_id"), !id.isEmpty else {
             throw CatalogError.invalid(field: "model_id", message: "model_id is required")
         }
         let stored = try await models.update(id: id, actor: principal.actor, quota: quota.enforcement(for: principal)) { current in
             try AccessPolicy.authorizeChange(of: current, by: principal)
+            try expected?.check(version: current.version, of: "model '\(id)'")
             var updated = current
             updated.modelInfo["blocked"] = .bool(blocked)
             updated.assign(to: try AccessPolicy.tenant(forModel: id, named: updated.modelName, by: principal,
@@ -91,11 +85,12 @@ struct ModelWriteController: Sendable {
         var members = DeploymentView.json(stored, costMap: costMap).objectValue ?? [:]
         members["model_id"] = .string(stored.id)
         members["blocked"] = .bool(stored.isBlocked)
-        return JSONBody.response(.object(members))
+        return EntityTags.tagged(JSONBody.response(.object(members)), version: stored.version)
     }
 
     @Sendable func delete(_ request: Request, context: CatalogRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
+        let expected = try EntityTags.precondition(request)
         let body = try await RequestJSON.read(request)
         guard case .object(let members) = body else {
             throw CatalogError.invalid(field: nil, message: "the request body must be a JSON object with \"id\"")
@@ -107,7 +102,7 @@ struct ModelWriteController: Sendable {
             throw CatalogError.invalid(field: "id", message: "id must be a non-empty string, not \(idValue.typeName)")
         }
         _ = try await models.delete(id: id, actor: principal.actor) { current in
-            try AccessPolicy.authorizeChange(of: current, by: principal, .delete)
+            try ModelWrites.authorizeDelete(of: current, by: principal, expected: expected)
         }
         await afterWrite(.models([id]))
         return JSONBody.response(["message": .string("Model: \(id) deleted successfully")])
@@ -116,6 +111,6 @@ struct ModelWriteController: Sendable {
     private func view(_ deployment: Deployment) async throws -> Response {
         await afterWrite(.models([deployment.id]))
         let costMap = try await reader.costMap(for: [deployment])
-        return JSONBody.response(DeploymentView.json(deployment, costMap: costMap))
+        return EntityTags.tagged(JSONBody.response(DeploymentView.json(deployment, costMap: costMap)), version: deployment.version)
     }
 }

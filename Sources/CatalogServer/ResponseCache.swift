@@ -15,6 +15,16 @@ final class ResponseCache: Sendable {
         var body: ByteBuffer
         var etag: String
         var gzipped: ByteBuffer?
+        /// The body shows one stored object, and `etag` is that object's tag (its version, for
+        /// If-Match), not a digest of the body. Such a body can change under the same tag (the
+        /// cost map's prices are merged into it), so If-None-Match never answers 304 for it.
+        var isObjectTag = false
+    }
+
+    /// What a read builds: the body and, when it shows one stored object, that object's tag.
+    struct Built: Sendable {
+        var json: JSONValue
+        var objectTag: String? = nil
     }
 
     private struct State {
@@ -74,16 +84,25 @@ final class ResponseCache: Sendable {
     func response(
         key: Key, version: Int64, request: Request, make: () async throws -> JSONValue
     ) async throws -> Response {
+        try await response(key: key, version: version, request: request) { Built(json: try await make()) }
+    }
+
+    /// As `response(key:version:request:make:)`, for a read that may show one stored object.
+    func response(
+        key: Key, version: Int64, request: Request, build: () async throws -> Built
+    ) async throws -> Response {
         var entry = state.withLockedValue { state in state.version == version ? state.entries[key] : nil }
         if entry == nil {
-            let bytes = JSONWriter.bytes(try await make())
-            let built = Entry(body: ByteBuffer(bytes: bytes), etag: Self.etag(bytes), gzipped: nil)
+            let made = try await build()
+            let bytes = JSONWriter.bytes(made.json)
+            let built = Entry(body: ByteBuffer(bytes: bytes), etag: made.objectTag ?? Self.etag(bytes), gzipped: nil,
+                              isObjectTag: made.objectTag != nil)
             store(built, key: key, version: version)
             entry = built
         }
         guard var entry else { throw HTTPError(.internalServerError) }
         var headers: HTTPFields = [.contentType: "application/json", .eTag: entry.etag, .vary: "Accept-Encoding"]
-        if let match = request.headers[.ifNoneMatch], match.split(separator: ",").contains(where: {
+        if !entry.isObjectTag, let match = request.headers[.ifNoneMatch], match.split(separator: ",").contains(where: {
             let tag = $0.trimmingCharacters(in: .whitespaces)
             return tag == entry.etag || tag == "W/" + entry.etag || tag == "*"
         }) {

@@ -11,6 +11,7 @@ extension TeamController {
     /// field left out keeps its value). Answers `{"team_id": …, "data": team}`.
     @Sendable func update(_ request: Request, context: CatalogRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
+        let expected = try EntityTags.precondition(request)
         let body = try RequestFields(try await RequestJSON.read(request))
         let id = try Self.teamID(body)
         try AccessPolicy.authorize(principal, .change, .team(id: id), hiddenMessage: "team '\(id)' not found")
@@ -20,6 +21,7 @@ extension TeamController {
         if let models { try AccessPolicy.checkAllowListEntries(models) }
         let setMetadata = body.given("metadata"), setModels = body.given("models")
         let updated = try await tenants.update(id: id, actor: principal.actor) { current in
+            try expected?.check(version: current.version, of: "team '\(id)'")
             var next = current
             if let alias { next.alias = alias }
             if setMetadata { next.metadata = metadata ?? [:] }
@@ -27,7 +29,7 @@ extension TeamController {
             return next
         }
         await afterWrite(.keys)
-        return JSONBody.response(["team_id": .string(updated.id), "data": Self.json(updated)])
+        return EntityTags.tagged(JSONBody.response(["team_id": .string(updated.id), "data": Self.json(updated)]), version: updated.version)
     }
 
     /// LiteLLM's /team/model/add: the names join the team's list. As in LiteLLM, adding to a team
@@ -56,6 +58,7 @@ extension TeamController {
     private func changeModels(_ request: Request, context: CatalogRequestContext,
                               _ change: @escaping @Sendable ([String], [String]) throws -> [String]) async throws -> Response {
         let principal = try context.requirePrincipal()
+        let expected = try EntityTags.precondition(request)
         let body = try RequestFields(try await RequestJSON.read(request))
         let id = try Self.teamID(body)
         guard let names = try body.strings("models"), !names.isEmpty else {
@@ -64,12 +67,13 @@ extension TeamController {
         try AccessPolicy.checkAllowListEntries(names)
         try AccessPolicy.authorize(principal, .change, .team(id: id), hiddenMessage: "team '\(id)' not found")
         let updated = try await tenants.update(id: id, actor: principal.actor) { current in
+            try expected?.check(version: current.version, of: "team '\(id)'")
             var next = current
             next.models = try change(current.models, names)
             return next
         }
         await afterWrite(.keys)
-        return JSONBody.response(Self.json(updated))
+        return EntityTags.tagged(JSONBody.response(Self.json(updated)), version: updated.version)
     }
 
     /// LiteLLM's /v2/team/list: the teams the caller may read, a page at a time.

@@ -33,7 +33,7 @@ struct TeamController: Sendable {
             Tenant(id: id, alias: try body.string("team_alias"), metadata: try body.object("metadata") ?? [:], models: models),
             actor: principal.actor)
         await afterWrite(.keys)
-        return JSONBody.response(Self.json(tenant))
+        return EntityTags.tagged(JSONBody.response(Self.json(tenant)), version: tenant.version)
     }
 
     /// The teams the caller may read: every team for admins, its own for a tenant key.
@@ -52,20 +52,21 @@ struct TeamController: Sendable {
         guard let tenant = try await tenants.find(id: id) else { throw CatalogError.notFound(message: "team '\(id)' not found") }
         // Who may read the team may not always read its keys (members may not).
         let teamKeys = AccessPolicy.decide(principal, .read, .teamKeys(team: id)).isAllowed ? try await keys.forTenant(id) : []
-        return JSONBody.response([
+        return EntityTags.tagged(JSONBody.response([
             "team_id": .string(tenant.id), "team_info": Self.json(tenant),
             "keys": .array(teamKeys.map(KeyController.json)),
-        ])
+        ]), version: tenant.version)
     }
 
     @Sendable func delete(_ request: Request, context: CatalogRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
+        let expected = try EntityTags.precondition(request)
         let body = try RequestFields(try await RequestJSON.read(request))
         guard let ids = try body.strings("team_ids"), !ids.isEmpty else {
             throw CatalogError.invalid(field: "team_ids", message: "team_ids must be a non-empty list of team ids")
         }
         for id in ids { try AccessPolicy.authorize(principal, .delete, .team(id: id), hiddenMessage: "team '\(id)' not found") }
-        let deleted = try await tenants.delete(ids: ids, force: try body.bool("force") ?? false, actor: principal.actor)
+        let deleted = try await tenants.delete(ids: ids, force: try body.bool("force") ?? false, expected: expected, actor: principal.actor)
         await afterWrite(.teamsDeleted(deleted))
         return JSONBody.response(["deleted_teams": .array(deleted.map(JSONValue.string))])
     }
@@ -112,6 +113,13 @@ struct RequestFields {
             map[key] = text
         }
         return map
+    }
+
+    /// A whole number (a JSON number without a fraction).
+    func int(_ field: String) throws -> Int? {
+        guard let value = members[field], !value.isNull else { return nil }
+        guard let number = value.intValue else { throw CatalogError.invalid(field: field, message: "\(field) must be a whole number, not \(value.typeName)") }
+        return number
     }
 
     func bool(_ field: String) throws -> Bool? {

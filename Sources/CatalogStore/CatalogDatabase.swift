@@ -82,6 +82,9 @@ public final class CatalogDatabase: Sendable {
         try await ConfigModelLoader(pool: pool, secretKey: configuration.secretKey).load(models, file: file)
     }
 
+    /// Config imports planned before they are applied (`POST /config/plan`, `/config/apply`).
+    public var configLoader: ConfigModelLoader { ConfigModelLoader(pool: pool, secretKey: configuration.secretKey) }
+
     /// The newest applied schema migration; nil when the database does not answer (readiness).
     public func schemaVersion() async -> String? {
         try? await StorePool(pool).withConnection { connection in

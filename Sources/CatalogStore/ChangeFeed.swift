@@ -163,7 +163,7 @@ public struct ChangeFeed: Sendable {
         var keys: [[UInt8]: APIKeyRecord] = [:]
         for row in try connection.query("""
             SELECT k.id, k.key_hash, k.key_alias, k.role, k.tenant_id, k.models, k.expires_at, k.created_at, k.created_by,
-                   k.aliases, k.updated_at, t.models AS team_models
+                   k.aliases, k.updated_at, k.version, t.models AS team_models
             FROM api_keys k LEFT JOIN tenants t ON t.id = k.tenant_id
             """) {
             keys[try row.decode(PostgresBytes.self, "key_hash").bytes] = try KeyRepository.record(row)

@@ -41,6 +41,17 @@ public struct ConfigModelLoader: Sendable {
     }
 
     public func load(_ models: [LiteLLMConfig.Model], file: String = "config") async throws -> Outcome {
+        let entries = try await prepare(models, file: file)
+        return try await pool.transaction { connection in
+            try connection.query("SELECT pg_advisory_xact_lock(\(Self.lockKey))")
+            try ModelRepository.setActor(Principal.config.actor, on: connection)
+            return try Self.visit(entries, file: file, write: true, on: connection).outcome
+        }
+    }
+
+    /// The entries of a config, each split (secrets sealed) and placed by the policy, ready to
+    /// write; a ConfigError names the file, line and field of the first bad one.
+    func prepare(_ models: [LiteLLMConfig.Model], file: String) async throws -> [Entry] {
         let pepper = try await pool.withConnection { connection in
             try connection.query("SELECT value FROM service_settings WHERE name = 'config_hash_pepper'")[0].decode(String.self, "value")
         }
@@ -68,48 +79,69 @@ public struct ConfigModelLoader: Sendable {
             }
             seen[entry.id] = entry.model.line
         }
-        return try await pool.transaction { connection in
-            try connection.query("SELECT pg_advisory_xact_lock(\(Self.lockKey))")
-            try ModelRepository.setActor(Principal.config.actor, on: connection)
-            try Self.requireTeams(of: entries, file: file, on: connection)
-            var outcome = Outcome()
-            for entry in entries {
-                let existing = try connection.query("SELECT config_hash FROM models WHERE id = \(entry.id)")
-                let params = JSONColumns.bind(entry.stored)
-                let infoBind = JSONColumns.bind(entry.storedInfo)
-                if let row = existing.first {
-                    if try row.decode(String?.self, "config_hash") == entry.hash {
-                        outcome.unchanged += 1
-                        continue
-                    }
-                    try Self.checkCredential(of: entry, file: file, on: connection)
-                    try connection.query("""
-                        UPDATE models SET tenant_id = \(entry.tenant), model_name = \(entry.model.modelName), litellm_params = \(params),
-                               model_info = \(infoBind), source = 'config', config_hash = \(entry.hash),
-                               version = version + 1, updated_at = now(), updated_by = 'config'
-                        WHERE id = \(entry.id)
-                        """)
-                    try ModelRepository.writeSecrets(entry.sealed, modelID: entry.id, on: connection)
-                    outcome.updated += 1
-                    continue
-                }
-                let tombstone = try connection.query("SELECT config_hash FROM config_tombstones WHERE id = \(entry.id)")
-                if let row = tombstone.first, try row.decode(String.self, "config_hash") == entry.hash {
-                    outcome.keptDeleted += 1
+        return entries
+    }
+
+    /// The one walk of an import, made to write it (`write`) or to plan it: the rule for each
+    /// entry is decided here once, so a plan says exactly what a write does. Planning also
+    /// collects what each entry would change, field by field (redacted).
+    static func visit(_ entries: [Entry], file: String, write: Bool, on connection: PostgresConnection) throws
+        -> (outcome: Outcome, planned: [ConfigPlan.Item])
+    {
+        try Self.requireTeams(of: entries, file: file, on: connection)
+        var outcome = Outcome()
+        var planned: [ConfigPlan.Item] = []
+        for entry in entries {
+            let existing = try connection.query("""
+                SELECT id, tenant_id, model_name, litellm_params, model_info, version, source,
+                       created_at, updated_at, created_by, updated_by, config_hash
+                FROM models WHERE id = \(entry.id)
+                """)
+            let params = JSONColumns.bind(entry.stored)
+            let infoBind = JSONColumns.bind(entry.storedInfo)
+            if let row = existing.first {
+                if try row.decode(String?.self, "config_hash") == entry.hash {
+                    outcome.unchanged += 1
+                    planned.append(.init(entry, .unchanged))
                     continue
                 }
                 try Self.checkCredential(of: entry, file: file, on: connection)
-                try connection.query("DELETE FROM config_tombstones WHERE id = \(entry.id)")
+                outcome.updated += 1
+                guard write else {
+                    let current = try ModelRepository.deployment(row)
+                    planned.append(.init(entry, .changed, diff: StoredModelView.diff(from: current, to: entry.deployment)))
+                    continue
+                }
                 try connection.query("""
-                    INSERT INTO models (id, tenant_id, model_name, litellm_params, model_info, source, config_hash, created_by, updated_by)
-                    VALUES (\(entry.id), \(entry.tenant), \(entry.model.modelName), \(params), \(infoBind), 'config', \(entry.hash),
-                            'config', 'config')
+                    UPDATE models SET tenant_id = \(entry.tenant), model_name = \(entry.model.modelName), litellm_params = \(params),
+                           model_info = \(infoBind), source = 'config', config_hash = \(entry.hash),
+                           updated_at = now(), updated_by = 'config'
+                    WHERE id = \(entry.id)
                     """)
                 try ModelRepository.writeSecrets(entry.sealed, modelID: entry.id, on: connection)
-                outcome.inserted += 1
+                continue
             }
-            return outcome
+            let tombstone = try connection.query("SELECT config_hash FROM config_tombstones WHERE id = \(entry.id)")
+            if let row = tombstone.first, try row.decode(String.self, "config_hash") == entry.hash {
+                outcome.keptDeleted += 1
+                planned.append(.init(entry, .keptDeleted))
+                continue
+            }
+            try Self.checkCredential(of: entry, file: file, on: connection)
+            outcome.inserted += 1
+            guard write else {
+                planned.append(.init(entry, .added, diff: StoredModelView.diff(from: nil, to: entry.deployment)))
+                continue
+            }
+            try connection.query("DELETE FROM config_tombstones WHERE id = \(entry.id)")
+            try connection.query("""
+                INSERT INTO models (id, tenant_id, model_name, litellm_params, model_info, source, config_hash, created_by, updated_by)
+                VALUES (\(entry.id), \(entry.tenant), \(entry.model.modelName), \(params), \(infoBind), 'config', \(entry.hash),
+                        'config', 'config')
+                """)
+            try ModelRepository.writeSecrets(entry.sealed, modelID: entry.id, on: connection)
         }
+        return (outcome, planned)
     }
 
     /// One config model, ready to write.
@@ -122,6 +154,11 @@ public struct ConfigModelLoader: Sendable {
         var stored: [String: JSONValue]
         var storedInfo: [String: JSONValue]
         var sealed: (sealed: [UInt8], keyID: String)?
+
+        /// The model as the entry would store it (secrets as placeholders), for a plan's diff.
+        var deployment: Deployment {
+            Deployment(id: id, tenantID: tenant, modelName: model.modelName, litellmParams: stored, modelInfo: storedInfo, source: .config)
+        }
     }
 
     /// Throws a ConfigError at the first entry whose team does not exist.

@@ -81,7 +81,7 @@ public struct CredentialRepository: Sendable {
             try Self.writeValues(try Self.seal(values, name: name, key: secretKey), name: name, on: connection)
             return try Self.credential(try connection.query("""
                 UPDATE credentials SET display_name = \(updated.displayName), info = \(JSONColumns.bind(updated.info)),
-                       value_names = \(values.keys.sorted())::text[], version = version + 1, updated_at = now(), updated_by = \(actor)
+                       value_names = \(values.keys.sorted())::text[], updated_at = now(), updated_by = \(actor)
                 WHERE name = \(name)
                 RETURNING name, tenant_id, display_name, info, value_names, version, created_at, updated_at, created_by, updated_by
                 """)[0])

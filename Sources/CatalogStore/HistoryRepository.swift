@@ -39,6 +39,18 @@ public struct HistoryRepository: Sendable {
         }
     }
 
+    /// The model `modelID` as the change that gave it `version` left it (its newest such change),
+    /// or nil when the log holds none: a version deleted with the log's pruning, or never given.
+    static func state(modelID: String, version: Int, on connection: PostgresConnection) throws -> Deployment? {
+        let rows = try connection.query("""
+            SELECT after FROM changes
+            WHERE entity = 'model' AND entity_id = \(modelID) AND after IS NOT NULL
+              AND after ->> 'version' = \(String(version))
+            ORDER BY seq DESC LIMIT 1
+            """)
+        return try rows.first.flatMap { try deployment($0, "after") }
+    }
+
     /// A logged row (the models table's columns as JSON) as a deployment.
     static func deployment(_ row: PostgresRow, _ column: String) throws -> Deployment? {
         guard let text = try row.decode(PostgresJSONB?.self, column)?.text,

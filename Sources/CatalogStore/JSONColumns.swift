@@ -7,12 +7,19 @@ enum JSONColumns {
         PostgresJSONB(JSONWriter.string(.object(value)))
     }
 
-    static func object(_ row: PostgresRow, _ column: String) throws -> [String: JSONValue] {
+    static func bind(_ value: JSONValue) -> PostgresJSONB {
+        PostgresJSONB(JSONWriter.string(value))
+    }
+
+    static func value(_ row: PostgresRow, _ column: String) throws -> JSONValue {
         let json = try row.decode(PostgresJSONBytes.self, column)
-        let value: JSONValue
-        do { value = try JSONParser.parse(bytes: json.bytes) } catch {
+        do { return try JSONParser.parse(bytes: json.bytes) } catch {
             throw PostgresError(.decoding, message: "column \(column): \(error)", column: column)
         }
+    }
+
+    static func object(_ row: PostgresRow, _ column: String) throws -> [String: JSONValue] {
+        let value = try Self.value(row, column)
         guard case .object(let members) = value else {
             throw PostgresError(.decoding, message: "column \(column) is not a JSON object", column: column)
         }

@@ -90,7 +90,7 @@ public struct KeyRepository: Sendable {
         try await pool.withConnection { connection in
             try connection.query("""
                 SELECT k.id, k.key_alias, k.role, k.tenant_id, k.models, k.expires_at, k.created_at, k.created_by,
-                       k.aliases, k.updated_at, t.models AS team_models
+                       k.aliases, k.updated_at, k.version, t.models AS team_models
                 FROM api_keys k LEFT JOIN tenants t ON t.id = k.tenant_id
                 WHERE k.key_hash = \(Self.digest(keyText)) AND (k.expires_at IS NULL OR k.expires_at > now())
                 """).first.map(Self.record)
@@ -103,7 +103,7 @@ public struct KeyRepository: Sendable {
             let byID = UUID(uuidString: keyTextOrID)
             return try connection.query("""
                 SELECT k.id, k.key_alias, k.role, k.tenant_id, k.models, k.expires_at, k.created_at, k.created_by,
-                       k.aliases, k.updated_at, t.models AS team_models
+                       k.aliases, k.updated_at, k.version, t.models AS team_models
                 FROM api_keys k LEFT JOIN tenants t ON t.id = k.tenant_id
                 WHERE k.key_hash = \(Self.digest(keyTextOrID)) OR k.id = \(byID)
                 """).first.map(Self.record)
@@ -115,7 +115,7 @@ public struct KeyRepository: Sendable {
         try await pool.withConnection { connection in
             try connection.query("""
                 SELECT k.id, k.key_alias, k.role, k.tenant_id, k.models, k.expires_at, k.created_at, k.created_by,
-                       k.aliases, k.updated_at, t.models AS team_models
+                       k.aliases, k.updated_at, k.version, t.models AS team_models
                 FROM api_keys k LEFT JOIN tenants t ON t.id = k.tenant_id
                 WHERE k.key_alias = \(alias) ORDER BY k.created_at, k.id
                 """).map(Self.record)
@@ -126,7 +126,7 @@ public struct KeyRepository: Sendable {
         try await pool.withConnection { connection in
             try connection.query("""
                 SELECT k.id, k.key_alias, k.role, k.tenant_id, k.models, k.expires_at, k.created_at, k.created_by,
-                       k.aliases, k.updated_at, t.models AS team_models
+                       k.aliases, k.updated_at, k.version, t.models AS team_models
                 FROM api_keys k LEFT JOIN tenants t ON t.id = k.tenant_id
                 WHERE k.tenant_id = \(tenantID) ORDER BY k.created_at, k.id
                 """).map(Self.record)
@@ -138,19 +138,23 @@ public struct KeyRepository: Sendable {
         try await pool.withConnection { connection in
             try connection.query("""
                 SELECT k.id, k.key_alias, k.role, k.tenant_id, k.models, k.expires_at, k.created_at, k.created_by,
-                       k.aliases, k.updated_at, t.models AS team_models
+                       k.aliases, k.updated_at, k.version, t.models AS team_models
                 FROM api_keys k LEFT JOIN tenants t ON t.id = k.tenant_id
                 ORDER BY k.created_at, k.id
                 """).map(Self.record)
         }
     }
 
-    /// Deletes keys. All or nothing.
-    public func delete(records: [APIKeyRecord], actor: String?) async throws {
+    /// Deletes keys. All or nothing. `expected` (If-Match): every key must still be at a version
+    /// it names, checked on its locked row.
+    public func delete(records: [APIKeyRecord], expected: VersionPrecondition? = nil, actor: String?) async throws {
         try await pool.transaction { connection in
             try ModelRepository.setActor(actor, on: connection)
             for record in records {
-                try connection.query("DELETE FROM api_keys WHERE id = \(record.id)")
+                let rows = try connection.query("DELETE FROM api_keys WHERE id = \(record.id) RETURNING version")
+                if let expected, let version = try rows.first?.decode(Int.self, "version") {
+                    try expected.check(version: version, of: "key '\(record.token)'")
+                }
             }
         }
     }
@@ -158,7 +162,7 @@ public struct KeyRepository: Sendable {
     static func find(id: UUID, on connection: PostgresConnection) throws -> APIKeyRecord? {
         try connection.query("""
             SELECT k.id, k.key_alias, k.role, k.tenant_id, k.models, k.expires_at, k.created_at, k.created_by,
-                   k.aliases, k.updated_at, t.models AS team_models
+                   k.aliases, k.updated_at, k.version, t.models AS team_models
             FROM api_keys k LEFT JOIN tenants t ON t.id = k.tenant_id
             WHERE k.id = \(id)
             """).first.map(Self.record)
@@ -187,6 +191,7 @@ public struct KeyRepository: Sendable {
             createdBy: try row.decode(String?.self, "created_by"),
             aliases: try JSONColumns.object(row, "aliases").compactMapValues(\.stringValue),
             teamModels: try row.decode(PostgresTextArray?.self, "team_models")?.elements,
-            updatedAt: try row.decode(Date?.self, "updated_at"))
+            updatedAt: try row.decode(Date?.self, "updated_at"),
+            version: try row.decode(Int.self, "version"))
     }
 }

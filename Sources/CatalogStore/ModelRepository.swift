@@ -36,23 +36,59 @@ public struct ModelRepository: Sendable {
     /// `model_info.id`; a credential it names must be one its team may use (400 naming the field). Returns the stored form (secrets replaced by the placeholder). `quota`:
     /// the limits the writer is held to, checked in the same transaction.
     public func insert(_ deployment: Deployment, actor: String?, quota: ModelQuota.Enforcement = .none) async throws -> Deployment {
+        try await pool.transaction { [secretKey] connection in
+            try Self.setActor(actor, on: connection)
+            return try Self.insert(deployment, actor: actor, quota: quota, secretKey: secretKey, on: connection)
+        }
+    }
+
+    /// `configHash`: the config entry the row stands for (a restored config model's), so that a
+    /// reload of the same file finds it unchanged.
+    static func insert(
+        _ deployment: Deployment, actor: String?, quota: ModelQuota.Enforcement, secretKey: SecretKey?,
+        configHash: String? = nil, on connection: PostgresConnection
+    ) throws -> Deployment {
         let (stored, secrets) = try SecretSplit.split(deployment)
         let sealed = try Self.seal(secrets, modelID: deployment.id, key: secretKey)
-        return try await pool.transaction { connection in
+        try QuotaCounting.lockTenant(deployment.tenantID, quota, on: connection)
+        try CredentialRepository.checkUse(params: deployment.litellmParams, modelTenant: deployment.tenantID, on: connection)
+        let row = try connection.query("""
+            INSERT INTO models (id, tenant_id, model_name, litellm_params, model_info, source, config_hash, created_by, updated_by)
+            VALUES (\(deployment.id), \(deployment.tenantID), \(deployment.modelName),
+                    \(JSONColumns.bind(stored.litellmParams)), \(JSONColumns.bind(stored.modelInfo)),
+                    \(deployment.source.rawValue), \(configHash), \(actor), \(actor))
+            RETURNING id, tenant_id, model_name, litellm_params, model_info, version, source,
+                      created_at, updated_at, created_by, updated_by
+            """)[0]
+        try Self.writeSecrets(sealed, modelID: deployment.id, on: connection)
+        try QuotaCounting.check(modelID: deployment.id, tenant: deployment.tenantID, quota, on: connection)
+        return try Self.deployment(row)
+    }
+
+    /// Brings the model `id` back to the state its history holds at `version`, as a new change
+    /// (a new version; the log records `actor`): an update when the model exists, an insert when
+    /// it was deleted. `restore` gets that state and the model as it is now (locked; nil when
+    /// deleted) and returns what to store, or throws to refuse (`ModelRestore` is the rule).
+    /// A state's secrets are placeholders, kept or refused by the split as for any update.
+    public func restore(
+        id: String, version: Int, actor: String?, quota: ModelQuota.Enforcement = .none,
+        _ restore: @escaping @Sendable (_ earlier: Deployment, _ current: Deployment?) throws -> Deployment
+    ) async throws -> Deployment {
+        try await pool.transaction { [secretKey] connection in
             try Self.setActor(actor, on: connection)
-            try QuotaCounting.lockTenant(deployment.tenantID, quota, on: connection)
-            try CredentialRepository.checkUse(params: deployment.litellmParams, modelTenant: deployment.tenantID, on: connection)
-            let row = try connection.query("""
-                INSERT INTO models (id, tenant_id, model_name, litellm_params, model_info, source, created_by, updated_by)
-                VALUES (\(deployment.id), \(deployment.tenantID), \(deployment.modelName),
-                        \(JSONColumns.bind(stored.litellmParams)), \(JSONColumns.bind(stored.modelInfo)),
-                        \(deployment.source.rawValue), \(actor), \(actor))
-                RETURNING id, tenant_id, model_name, litellm_params, model_info, version, source,
-                          created_at, updated_at, created_by, updated_by
-                """)[0]
-            try Self.writeSecrets(sealed, modelID: deployment.id, on: connection)
-            try QuotaCounting.check(modelID: deployment.id, tenant: deployment.tenantID, quota, on: connection)
-            return try Self.deployment(row)
+            guard let earlier = try HistoryRepository.state(modelID: id, version: version, on: connection) else {
+                throw ModelRestore.missing(id, version: version)
+            }
+            if try Self.find(id: id, on: connection, lock: true) != nil {
+                return try Self.update(id: id, actor: actor, quota: quota, secretKey: secretKey, on: connection) { current in
+                    try restore(earlier, current)
+                }
+            }
+            // A config model deleted through the API left a tombstone so that the file would not
+            // bring it back; restored, it stands for that entry again, as before its delete.
+            let tombstone = try connection.query("DELETE FROM config_tombstones WHERE id = \(id) RETURNING config_hash")
+            return try Self.insert(try restore(earlier, nil), actor: actor, quota: quota, secretKey: secretKey,
+                                   configHash: try tombstone.first?.decode(String.self, "config_hash"), on: connection)
         }
     }
 
@@ -106,7 +142,7 @@ public struct ModelRepository: Sendable {
             UPDATE models SET tenant_id = \(updated.tenantID), model_name = \(updated.modelName),
                    litellm_params = \(JSONColumns.bind(stored.litellmParams)),
                    model_info = \(JSONColumns.bind(stored.modelInfo)),
-                   version = version + 1, updated_at = now(), updated_by = \(actor)
+                   updated_at = now(), updated_by = \(actor)
             WHERE id = \(id)
             RETURNING id, tenant_id, model_name, litellm_params, model_info, version, source,
                       created_at, updated_at, created_by, updated_by
@@ -124,20 +160,24 @@ public struct ModelRepository: Sendable {
     ) async throws -> Deployment {
         try await pool.transaction { connection in
             try Self.setActor(actor, on: connection)
-            guard let current = try Self.find(id: id, on: connection, lock: true) else {
-                throw CatalogError.notFound(message: "model '\(id)' not found")
-            }
-            try allow(current)
-            let removed = try connection.query("DELETE FROM models WHERE id = \(id) RETURNING config_hash")
-            if let hash = try removed.first?.decode(String?.self, "config_hash") {
-                try connection.query("""
-                    INSERT INTO config_tombstones (id, config_hash, deleted_by) VALUES (\(id), \(hash), \(actor))
-                    ON CONFLICT (id) DO UPDATE SET config_hash = EXCLUDED.config_hash, deleted_at = now(),
-                                                   deleted_by = EXCLUDED.deleted_by
-                    """)
-            }
-            return current
+            return try Self.delete(id: id, actor: actor, allow: allow, on: connection)
         }
+    }
+
+    static func delete(id: String, actor: String?, allow: (Deployment) throws -> Void, on connection: PostgresConnection) throws -> Deployment {
+        guard let current = try Self.find(id: id, on: connection, lock: true) else {
+            throw CatalogError.notFound(message: "model '\(id)' not found")
+        }
+        try allow(current)
+        let removed = try connection.query("DELETE FROM models WHERE id = \(id) RETURNING config_hash")
+        if let hash = try removed.first?.decode(String?.self, "config_hash") {
+            try connection.query("""
+                INSERT INTO config_tombstones (id, config_hash, deleted_by) VALUES (\(id), \(hash), \(actor))
+                ON CONFLICT (id) DO UPDATE SET config_hash = EXCLUDED.config_hash, deleted_at = now(),
+                                               deleted_by = EXCLUDED.deleted_by
+                """)
+        }
+        return current
     }
 
     static func find(id: String, on connection: PostgresConnection, lock: Bool = false) throws -> Deployment? {

@@ -11,15 +11,18 @@ public struct Tenant: Sendable, Hashable {
     public var models: [String]
     public var createdAt: Date?
     public var updatedAt: Date?
+    /// The stored version, given by the database on every write: what the team's ETag is made of.
+    public var version: Int
 
     public init(id: String, alias: String?, metadata: [String: JSONValue] = [:], models: [String] = [],
-                createdAt: Date? = nil, updatedAt: Date? = nil) {
+                createdAt: Date? = nil, updatedAt: Date? = nil, version: Int = 1) {
         self.id = id
         self.alias = alias
         self.metadata = metadata
         self.models = models
         self.createdAt = createdAt
         self.updatedAt = updatedAt
+        self.version = version
     }
 }
 
@@ -44,7 +47,7 @@ public struct TenantRepository: Sendable {
             let created = try Self.tenant(try connection.query("""
                 INSERT INTO tenants (id, alias, metadata, models, created_by, updated_by)
                 VALUES (\(tenant.id), \(tenant.alias), \(JSONColumns.bind(stored)), \(tenant.models)::text[], \(actor), \(actor))
-                RETURNING id, alias, metadata, models, created_at, updated_at
+                RETURNING id, alias, metadata, models, version, created_at, updated_at
                 """)[0])
             try Self.writeSecrets(sealed, tenantID: tenant.id, on: connection)
             return created
@@ -59,7 +62,7 @@ public struct TenantRepository: Sendable {
         try await pool.transaction { [secretKey] connection in
             try ModelRepository.setActor(actor, on: connection)
             guard let row = try connection.query("""
-                SELECT id, alias, metadata, models, created_at, updated_at FROM tenants WHERE id = \(id) FOR UPDATE
+                SELECT id, alias, metadata, models, version, created_at, updated_at FROM tenants WHERE id = \(id) FOR UPDATE
                 """).first else { throw CatalogError.notFound(message: "team '\(id)' not found") }
             let current = try Self.tenant(row)
             let updated = try change(current)
@@ -80,7 +83,7 @@ public struct TenantRepository: Sendable {
                 UPDATE tenants SET alias = \(updated.alias), metadata = \(JSONColumns.bind(stored)), models = \(updated.models)::text[],
                        updated_at = now(), updated_by = \(actor)
                 WHERE id = \(id)
-                RETURNING id, alias, metadata, models, created_at, updated_at
+                RETURNING id, alias, metadata, models, version, created_at, updated_at
                 """)[0])
         }
     }
@@ -126,25 +129,27 @@ public struct TenantRepository: Sendable {
 
     public func all() async throws -> [Tenant] {
         try await pool.withConnection { connection in
-            try connection.query("SELECT id, alias, metadata, models, created_at, updated_at FROM tenants ORDER BY created_at, id").map(Self.tenant)
+            try connection.query("SELECT id, alias, metadata, models, version, created_at, updated_at FROM tenants ORDER BY created_at, id").map(Self.tenant)
         }
     }
 
     public func find(id: String) async throws -> Tenant? {
         try await pool.withConnection { connection in
-            try connection.query("SELECT id, alias, metadata, models, created_at, updated_at FROM tenants WHERE id = \(id)").first.map(Self.tenant)
+            try connection.query("SELECT id, alias, metadata, models, version, created_at, updated_at FROM tenants WHERE id = \(id)").first.map(Self.tenant)
         }
     }
 
     /// Deletes teams with their keys. Refused while a team still has models, unless `force`, which
     /// deletes those models too. All or nothing.
-    public func delete(ids: [String], force: Bool, actor: String?) async throws -> [String] {
+    /// `expected` (If-Match): every team must still be at a version it names, checked on its locked row.
+    public func delete(ids: [String], force: Bool, expected: VersionPrecondition? = nil, actor: String?) async throws -> [String] {
         try await pool.transaction { connection in
             try ModelRepository.setActor(actor, on: connection)
             for id in ids {
-                guard try !connection.query("SELECT 1 FROM tenants WHERE id = \(id) FOR UPDATE").isEmpty else {
+                guard let row = try connection.query("SELECT version FROM tenants WHERE id = \(id) FOR UPDATE").first else {
                     throw CatalogError.notFound(message: "team '\(id)' not found")
                 }
+                try expected?.check(version: try row.decode(Int.self, "version"), of: "team '\(id)'")
                 let models = try connection.query("SELECT count(*) AS n FROM models WHERE tenant_id = \(id)")[0].decode(Int.self, "n")
                 if models > 0 {
                     guard force else {
@@ -164,6 +169,7 @@ public struct TenantRepository: Sendable {
         Tenant(id: try row.decode(String.self, "id"), alias: try row.decode(String?.self, "alias"),
                metadata: try JSONColumns.object(row, "metadata"),
                models: try row.decode(PostgresTextArray?.self, "models")?.elements ?? [],
-               createdAt: try row.decode(Date?.self, "created_at"), updatedAt: try row.decode(Date?.self, "updated_at"))
+               createdAt: try row.decode(Date?.self, "created_at"), updatedAt: try row.decode(Date?.self, "updated_at"),
+               version: try row.decode(Int.self, "version"))
     }
 }

@@ -16,15 +16,30 @@ struct ImportConfigCommand: AsyncParsableCommand {
             one they are refused: reference them as os.environ/NAME. The database is --database-url,
             else DATABASE_URL, else the file's general_settings.database_url, else the embedded one.
 
+            --dry-run prints what the import would do and changes nothing: models to add (+), to
+            change (~, field by field, secrets redacted), deleted through the API and kept deleted
+            (-), and how many are unchanged. --json prints it as POST /config/plan answers it.
+
             Examples:
               model-catalog import-config config.yaml
+              model-catalog import-config config.yaml --dry-run
               DATABASE_URL=postgres://catalog@db/catalog CATALOG_SECRET_KEY=... model-catalog import-config config.yaml
             """)
 
     @Argument(help: ArgumentHelp("The LiteLLM config file.", valueName: "file"))
     var file: String
 
+    @Flag(help: "Print what the import would do, and change nothing.")
+    var dryRun = false
+
+    @Flag(help: "With --dry-run: print the plan as JSON (POST /config/plan's answer).")
+    var json = false
+
     @OptionGroup var database: DatabaseOptions
+
+    func validate() throws {
+        if json && !dryRun { throw ValidationError("--json goes with --dry-run") }
+    }
 
     func run() async throws {
         let logger = Logger(label: "model-catalog")
@@ -32,6 +47,13 @@ struct ImportConfigCommand: AsyncParsableCommand {
         let config = try LiteLLMConfig.load(path: file)
         let external = database.resolvedURL(config: config.databaseURL) != nil
         let secretKey = try SecretKeyOption.resolve(embeddedDataDir: external ? nil : database.dataDir, logger: logger)
+        if dryRun {
+            let plan = try await OpenedDatabase.withMigratedPool(database, configURL: config.databaseURL, logger: logger) { pool in
+                try await ConfigModelLoader(pool: pool, secretKey: secretKey).plan(config.models, file: file)
+            }
+            print(json ? JSONWriter.string(plan.json) : plan.text, terminator: json ? "\n" : "")
+            return
+        }
         let outcome = try await OpenedDatabase.withMigratedPool(database, configURL: config.databaseURL, logger: logger) { pool in
             let outcome = try await ConfigModelLoader(pool: pool, secretKey: secretKey).load(config.models, file: file)
             // The file's router aliases become the config's aliases, as at `serve --config`.

@@ -79,13 +79,7 @@ struct KeysCommand: AsyncParsableCommand {
             }
         }
 
-        static func message(_ error: CatalogError) -> String {
-            switch error {
-            case .invalid(_, let message), .notFound(let message), .conflict(_, let message), .forbidden(let message), .gone(let message),
-                 .unauthorized(let message), .tooLarge(let message), .quotaExceeded(let message), .unavailable(let message), .internal(let message):
-                return message
-            }
-        }
+        static func message(_ error: CatalogError) -> String { error.message }
     }
 }
 

@@ -6,16 +6,68 @@ import Foundation
 import Logging
 
 /// `model-catalog models list`: the catalog's deployments, as a table or as /model/info's JSON.
+/// `model-catalog models restore`: a model back to a version from its history.
 struct ModelsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "models",
-        abstract: "Read the catalog's models.",
+        abstract: "Read the catalog's models, and restore one from its history.",
         discussion: """
             Examples:
               model-catalog models list
               model-catalog models list --team-id team-a --json
+              model-catalog models restore --model-id openai-gpt-4o --version 3
             """,
-        subcommands: [List.self])
+        subcommands: [List.self, Restore.self])
+
+    struct Restore: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "restore",
+            abstract: "Bring a model back to a version from its history (POST /model/restore, as the master key).",
+            discussion: """
+                The model (changed or deleted since) becomes what it was at --version, as a new
+                change: a new version, logged with the actor "cli", seen by every replica. History
+                keeps no secret: a literal secret the model has now is kept; one it no longer has
+                (a deleted model's) is refused, naming the field: restore through the API with a
+                new value in litellm_params instead. Prints the restored model as /model/info does.
+
+                Examples:
+                  model-catalog models restore --model-id openai-gpt-4o --version 3
+                  DATABASE_URL=postgres://catalog@db/catalog CATALOG_SECRET_KEY=... model-catalog models restore --model-id m-1 --version 2
+                """)
+
+        @Option(help: "The model's id (model_info.id).")
+        var modelId: String
+
+        @Option(help: "The version to bring back (GET /model/history?model_id= lists them).")
+        var version: Int
+
+        @OptionGroup var database: DatabaseOptions
+
+        func validate() throws {
+            guard version >= 1 else { throw ValidationError("--version must be 1 or more") }
+            guard !modelId.isEmpty else { throw ValidationError("--model-id must not be empty") }
+        }
+
+        func run() async throws {
+            let logger = Logger(label: "model-catalog")
+            let external = database.resolvedURL(config: nil) != nil
+            let secretKey = try SecretKeyOption.resolve(embeddedDataDir: external ? nil : database.dataDir, logger: logger)
+            let (id, version) = (modelId, version)
+            let principal = Principal(role: .admin, actor: "cli")
+            let (restored, costMap): (Deployment, CostMap)
+            do {
+                (restored, costMap) = try await OpenedDatabase.withMigratedPool(database, logger: logger) { pool in
+                    let restored = try await ModelRepository(pool: pool, secretKey: secretKey).restore(id: id, version: version, actor: principal.actor) {
+                        try ModelRestore.restored($0, version: version, over: $1, by: principal)
+                    }
+                    return (restored, try await CostMapRepository(pool: pool).all())
+                }
+            } catch let error as CatalogError {
+                throw ValidationError(error.message)
+            }
+            print(JSONWriter.string(DeploymentView.json(restored, costMap: costMap)))
+        }
+    }
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

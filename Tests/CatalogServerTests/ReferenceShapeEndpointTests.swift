@@ -14,7 +14,9 @@ struct ReferenceShapeEndpointTests {
                 let response = try await client.json(uri)
                 #expect(response.status == .ok)
                 let reference = try TestCatalog.reference(file)
-                #expect(shapeDifferences(response.body, reference) == [], "\(uri)")
+                // Ours alone: each deployment's stored version, which an If-Match names.
+                let ours = file == "model_info.json" ? (0..<50).map { "$.data[\($0)].model_info.version extra" } : []
+                #expect(shapeDifferences(response.body, reference) == ours, "\(uri)")
             }
             // /v1/model/info is /model/info under another name.
             let v1 = try await client.json("/v1/model/info")

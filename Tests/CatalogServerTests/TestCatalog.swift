@@ -89,7 +89,7 @@ func shapeDifferences(_ ours: Any?, _ reference: Any?, path: String = "$") -> [S
             case (nil, _): differences.append("\(path).\(key) missing")
             case (_, nil): differences.append("\(path).\(key) extra")
             case (let left, let right):
-                if left is [String: Any] || right is [String: Any] {
+                if left is [String: Any] || right is [String: Any] || left is [Any] || right is [Any] {
                     differences += shapeDifferences(left, right, path: "\(path).\(key)")
                 }
             }
