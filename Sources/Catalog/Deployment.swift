@@ -58,15 +58,37 @@ public struct Deployment: Sendable, Hashable {
     public var litellmModel: String { litellmParams["model"]?.stringValue ?? "" }
 }
 
-/// LiteLLM's cost map (`model_prices_and_context_window.json`): prices and limits per model key.
+/// LiteLLM's cost map (`model_prices_and_context_window.json`): prices and limits per model key,
+/// with the operator's price overrides over it.
+///
+/// The layers stay apart: `entries` is the map as loaded (upstream), `overrides` the operator's.
+/// `subscript` gives the merged entry (an override's prices win), which is what every view shows
+/// and bills; `ModelInfoEnrichment` says, per price, which layer it came from.
 public struct CostMap: Sendable, Hashable {
+    /// The map as loaded, by key.
     public var entries: [String: [String: JSONValue]]
+    /// The operator's overrides, by cost-map key.
+    public var overrides: [String: PriceOverride]
 
-    public init(entries: [String: [String: JSONValue]] = [:]) {
+    public init(entries: [String: [String: JSONValue]] = [:], overrides: [String: PriceOverride] = [:]) {
         self.entries = entries
+        self.overrides = overrides
     }
 
-    public subscript(key: String) -> [String: JSONValue]? { entries[key] }
+    /// The entry for `key`, its override's prices over the map's (an override of a key the map
+    /// lacks is an entry of its prices alone).
+    public subscript(key: String) -> [String: JSONValue]? {
+        guard let override = overrides[key] else { return entries[key] }
+        return (entries[key] ?? [:]).merging(override.prices) { _, overridden in overridden }
+    }
+
+    /// Every key's merged entry: the map as gateways are told it.
+    public var merged: [String: [String: JSONValue]] {
+        guard !overrides.isEmpty else { return entries }
+        var all = entries
+        for key in overrides.keys { all[key] = self[key] }
+        return all
+    }
 
     public var count: Int { entries.count }
 }

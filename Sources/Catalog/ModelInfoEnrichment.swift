@@ -19,7 +19,9 @@ public enum ModelInfoEnrichment {
     /// `id`, `db_model` (whether it lives in the database rather than a config file), `team_id` (the
     /// owning tenant, absent for a shared model), `key`, `pricing_overrides` and `version` (the
     /// stored version, which an If-Match names; LiteLLM has none) are ours to say and cannot be
-    /// overridden. `tpm`/`rpm` are not copied from `litellm_params`: LiteLLM
+    /// overridden. So are `price_provenance` (each shown price's layer: `deployment` for the
+    /// model's own, `override` for the operator's `PriceOverride`, `cost_map` for the map's) and
+    /// `pricing_drift` (a shown override whose upstream price changed since it was set). `tpm`/`rpm` are not copied from `litellm_params`: LiteLLM
     /// shows them there, and here only what the cost map says.
     public static func enrich(_ deployment: Deployment, costMap: CostMap) -> [String: JSONValue] {
         let found = costEntry(for: deployment, in: costMap)
@@ -46,6 +48,21 @@ public enum ModelInfoEnrichment {
         info["key"] = found.map { .string($0.key) } ?? .null
         info["version"] = .int(deployment.version)
         info["pricing_overrides"] = .array(overrides.map { .string($0) })
+        let override = found.flatMap { costMap.overrides[$0.key] }
+        var provenance: [String: JSONValue] = [:]
+        for (key, value) in info where isPriceKey(key) && !value.isNull {
+            if deployment.modelInfo[key].map({ !$0.isNull }) == true || overrides.contains(key) {
+                provenance[key] = "deployment"
+            } else if override?.prices[key] != nil {
+                provenance[key] = "override"
+            } else {
+                provenance[key] = "cost_map"
+            }
+        }
+        info["price_provenance"] = .object(provenance)
+        // An override whose upstream moved since it was set, where it is what this model shows.
+        let drifted = override.map { $0.drift(from: found.flatMap { costMap.entries[$0.key] }) } ?? []
+        info["pricing_drift"] = .bool(drifted.contains { provenance[$0] == "override" })
         return info
     }
 
@@ -64,7 +81,11 @@ public enum ModelInfoEnrichment {
     }
 
     /// Whether a `litellm_params` or cost-map key is a price.
-    static func isPriceKey(_ name: String) -> Bool { name.contains("cost") }
+    public static func isPriceKey(_ name: String) -> Bool { name.contains("cost") }
+
+    /// `model_info` keys the enrichment always says itself: a body that echoes a read's
+    /// `model_info` does not store them.
+    public static let shownOnly: Set<String> = ["db_model", "key", "pricing_overrides", "version", "price_provenance", "pricing_drift"]
 
     private static func sanitized(_ entry: [String: JSONValue]) -> [String: JSONValue] {
         var clean = entry

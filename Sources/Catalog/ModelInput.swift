@@ -18,7 +18,7 @@ public enum ModelInput {
             throw CatalogError.invalid(field: "litellm_params.model", message: "litellm_params.model is required")
         }
         var info = try modelInfo(members["model_info"])
-        info["version"] = nil  // the store gives the version (an If-Match names it): an echoed one is not kept
+        for key in ModelInfoEnrichment.shownOnly { info[key] = nil }  // ours to say: an echoed one is not kept
         let id = try info["id"].map { try name($0, field: "model_info.id") } ?? UUID().uuidString.lowercased()
         info["id"] = .string(id)
         return Deployment(id: id, modelName: modelName, litellmParams: params, modelInfo: info, source: source)
@@ -45,7 +45,14 @@ public enum ModelInput {
     /// A partial update: keys given replace, keys absent stay, `litellm_params_to_remove` (PATCH)
     /// removes. A secret sent back as the redaction placeholder stays the placeholder here: the
     /// store's `SecretSplit.split(_:previous:)` keeps the stored secret, or refuses the placeholder.
-    public static func update(_ current: Deployment, with body: JSONValue, allowRemovals: Bool) throws -> Deployment {
+    ///
+    /// `shown`: the model's `model_info` as a read shows it now. A `model_info` field the model
+    /// does not hold itself, sent with exactly the value shown (a price or limit filled in from the
+    /// cost map or an override, echoed by a UI that sends back what it read), is not stored: the
+    /// model keeps following its layers instead of pinning today's price (litellm #40649). A
+    /// different value is the caller's own, and is stored.
+    public static func update(_ current: Deployment, with body: JSONValue, allowRemovals: Bool,
+                              shown: [String: JSONValue] = [:]) throws -> Deployment {
         let members = try object(body, field: nil)
         var updated = current
         if let nameValue = members["model_name"], !nameValue.isNull {
@@ -60,9 +67,10 @@ public enum ModelInput {
             if let id = info["id"], try name(id, field: "model_info.id") != current.id {
                 throw CatalogError.invalid(field: "model_info.id", message: "model_info.id cannot be changed")
             }
-            // `version` is the store's (an If-Match names it): a body that echoes what a read showed
-            // does not store it.
-            for (key, value) in info where key != "version" { updated.modelInfo[key] = value }
+            for (key, value) in info where !ModelInfoEnrichment.shownOnly.contains(key) {
+                if current.modelInfo[key] == nil, let seen = shown[key], sameValue(seen, value) { continue }
+                updated.modelInfo[key] = value
+            }
         }
         if let removeValue = members["litellm_params_to_remove"], !removeValue.isNull {
             guard allowRemovals else {
@@ -83,6 +91,12 @@ public enum ModelInput {
         }
         updated.modelInfo["id"] = .string(current.id)
         return updated
+    }
+
+    /// Equal as JSON, numbers by value (a client may write 128000.0 for 128000).
+    static func sameValue(_ a: JSONValue, _ b: JSONValue) -> Bool {
+        if let x = a.doubleValue, let y = b.doubleValue { return x == y }
+        return a == b
     }
 
     // MARK: - Field rules

@@ -94,7 +94,8 @@ struct ChangeEventRenderer: Sendable {
         case "model_alias":
             let map = Self.aliasMap(AccessPolicy.visibleAliases(snapshot.aliases, visible: visible, to: principal))
             return .other(.object(Self.event(seq: seq, entity: "alias", op: "upsert", id: .null, object: map)))
-        case "cost_map":
+        // An operator's price override changes the map gateways bill with: it is a cost-map event.
+        case "cost_map", "price_override":
             return .other(.object(Self.event(seq: seq, entity: "cost_map", op: "upsert", id: .null,
                                              object: options.includeCostMap ? Self.costMap(snapshot.costMap) : .null)))
         case "tenant", "api_key":
@@ -138,8 +139,9 @@ struct ChangeEventRenderer: Sendable {
         .object(Dictionary(aliases.map { ($0.alias, JSONValue.string($0.modelGroup)) }, uniquingKeysWith: { first, _ in first }))
     }
 
+    /// The map as gateways bill with it: the operator's overrides over upstream's prices.
     static func costMap(_ costMap: CostMap) -> JSONValue {
-        .object(costMap.entries.mapValues { JSONValue.object($0) })
+        .object(costMap.merged.mapValues { JSONValue.object($0) })
     }
 }
 

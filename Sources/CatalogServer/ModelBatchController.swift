@@ -52,7 +52,7 @@ struct ModelBatchController: Sendable {
                         return .written(op: "create", try batch.insert(deployment))
                     case .update(let id, let body, let expected):
                         return .written(op: "update", try batch.update(id: id) { current in
-                            try ModelWrites.changed(current, with: body, by: principal, expected: expected, allowRemovals: true)
+                            try ModelWrites.changed(current, with: body, by: principal, expected: expected, allowRemovals: true, in: batch)
                         })
                     case .delete(let id, let expected):
                         return .deleted(try batch.delete(id: id) { current in

@@ -47,8 +47,10 @@ struct ModelWriteController: Sendable {
     /// of different fields both survive.
     private func change(_ id: String, with body: JSONValue, by principal: Principal, expected: VersionPrecondition?,
                         allowRemovals: Bool) async throws -> Response {
-        let stored = try await models.update(id: id, actor: principal.actor, quota: quota.enforcement(for: principal)) { current in
-            try ModelWrites.changed(current, with: body, by: principal, expected: expected, allowRemovals: allowRemovals)
+        let stored = try await models.batch(actor: principal.actor, quota: quota.enforcement(for: principal)) { batch in
+            try batch.update(id: id) { current in
+                try ModelWrites.changed(current, with: body, by: principal, expected: expected, allowRemovals: allowRemovals, in: batch)
+            }
         }
         return try await view(stored)
     }

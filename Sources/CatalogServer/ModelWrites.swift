@@ -22,11 +22,13 @@ enum ModelWrites {
     /// policy sees the model as it will be (its name, its team), so a change cannot take a model
     /// out of its caller's allow-list or its id's team. `expected` (If-Match) is compared after
     /// the policy, so a caller that may not change the model learns nothing of its version.
+    /// Runs in `batch`, whose transaction holds the row: what a read shows of the model (its
+    /// prices from the cost map) is read there too, so that echoes of it are not stored.
     static func changed(_ current: Deployment, with body: JSONValue, by principal: Principal,
-                        expected: VersionPrecondition?, allowRemovals: Bool) throws -> Deployment {
+                        expected: VersionPrecondition?, allowRemovals: Bool, in batch: ModelRepository.Batch) throws -> Deployment {
         try AccessPolicy.authorizeChange(of: current, by: principal)
         try expected?.check(version: current.version, of: "model '\(current.id)'")
-        var updated = try ModelInput.update(current, with: body, allowRemovals: allowRemovals)
+        var updated = try ModelInput.update(current, with: body, allowRemovals: allowRemovals, shown: try batch.shown(current))
         let move = try ModelInput.teamMove(in: body)
         updated.assign(to: try AccessPolicy.tenant(forModel: current.id, named: updated.modelName, by: principal,
                                                    requested: move ?? current.tenantID, accessGroups: updated.accessGroups))

@@ -232,7 +232,8 @@ actor SnapshotSync {
             switch change.entity {
             case "model":
                 if let id = change.entityID { modelIDs.insert(ExactID(id)) } else { reloadModels = true }
-            case "cost_map": costMapChanged = true
+            // An override is a layer of the cost map: the map is read again with it.
+            case "cost_map", "price_override": costMapChanged = true
             case "api_key", "tenant": keysChanged = true
             case "model_alias": aliasesChanged = true
             // Credentials are few and small: all of them are read again, as keys are.

@@ -82,6 +82,9 @@ public final class CatalogDatabase: Sendable {
         try await ConfigModelLoader(pool: pool, secretKey: configuration.secretKey).load(models, file: file)
     }
 
+    /// Operators' price overrides, a layer over the cost map.
+    public var priceOverrides: PriceOverrideRepository { PriceOverrideRepository(pool: pool) }
+
     /// Config imports planned before they are applied (`POST /config/plan`, `/config/apply`).
     public var configLoader: ConfigModelLoader { ConfigModelLoader(pool: pool, secretKey: configuration.secretKey) }
 

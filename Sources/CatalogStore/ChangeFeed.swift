@@ -154,7 +154,7 @@ public struct ChangeFeed: Sendable {
         let text = try connection.query("SELECT coalesce(jsonb_object_agg(key, entry), '{}'::jsonb) AS map FROM cost_map")[0]
             .decode(PostgresJSONB.self, "map").text
         let decoded = try JSONParser.parse(text).objectValue ?? [:]
-        return CostMap(entries: decoded.compactMapValues(\.objectValue))
+        return CostMap(entries: decoded.compactMapValues(\.objectValue), overrides: try PriceOverrideRepository.overrides(keys: nil, on: connection))
     }
 
     /// Every key by its digest, each with its team's allow-list: a team's change (an entry of

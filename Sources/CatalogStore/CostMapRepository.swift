@@ -14,15 +14,18 @@ public struct CostMapRepository: Sendable {
         self.pool = StorePool(pool)
     }
 
-    /// The entries for the given keys (those that exist).
+    /// The entries for the given keys (those that exist), with their price overrides.
     public func entries(for keys: [String]) async throws -> CostMap {
         guard !keys.isEmpty else { return CostMap() }
-        return try await pool.withConnection { connection in
-            let rows = try connection.query("SELECT key, entry FROM cost_map WHERE key = ANY(\(keys))")
-            var entries: [String: [String: JSONValue]] = [:]
-            for row in rows { entries[try row.decode(String.self, "key")] = try JSONColumns.object(row, "entry") }
-            return CostMap(entries: entries)
-        }
+        return try await pool.withConnection { connection in try Self.entries(for: keys, on: connection) }
+    }
+
+    static func entries(for keys: [String], on connection: PostgresConnection) throws -> CostMap {
+        guard !keys.isEmpty else { return CostMap() }
+        let rows = try connection.query("SELECT key, entry FROM cost_map WHERE key = ANY(\(keys))")
+        var entries: [String: [String: JSONValue]] = [:]
+        for row in rows { entries[try row.decode(String.self, "key")] = try JSONColumns.object(row, "entry") }
+        return CostMap(entries: entries, overrides: try PriceOverrideRepository.overrides(keys: keys, on: connection))
     }
 
     /// Every entry (what a wildcard route lists from).

@@ -22,6 +22,13 @@ extension ModelRepository {
             try ModelRepository.update(id: id, actor: actor, quota: quota, secretKey: secretKey, on: connection, change)
         }
 
+        /// `model_info` as a read shows `deployment` now (its prices and limits filled in from the
+        /// cost map and the overrides), for telling an echo from a change (`ModelInput.update`).
+        public func shown(_ deployment: Deployment) throws -> [String: JSONValue] {
+            let costMap = try CostMapRepository.entries(for: CostMapLookup.candidateKeys(for: deployment), on: connection)
+            return ModelInfoEnrichment.enrich(deployment, costMap: costMap)
+        }
+
         /// As `ModelRepository.delete`.
         public func delete(id: String, allow: (Deployment) throws -> Void) throws -> Deployment {
             try ModelRepository.delete(id: id, actor: actor, allow: allow, on: connection)

@@ -13,8 +13,9 @@ struct CostMapCommand: AsyncParsableCommand {
             Examples:
               model-catalog cost-map import model_prices_and_context_window.json
               model-catalog cost-map import https://raw.githubusercontent.com/BerriAI/litellm/main/model_prices_and_context_window.json
+              model-catalog cost-map override set --model gpt-4o --price input_cost_per_token=2e-06
             """,
-        subcommands: [Import.self])
+        subcommands: [Import.self, CostMapOverrideCommand.self])
 
     struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

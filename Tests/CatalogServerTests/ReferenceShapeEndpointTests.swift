@@ -14,8 +14,13 @@ struct ReferenceShapeEndpointTests {
                 let response = try await client.json(uri)
                 #expect(response.status == .ok)
                 let reference = try TestCatalog.reference(file)
-                // Ours alone: each deployment's stored version, which an If-Match names.
-                let ours = file == "model_info.json" ? (0..<50).map { "$.data[\($0)].model_info.version extra" } : []
+                // Ours alone: each deployment's stored version, which an If-Match names, and where
+                // its prices came from.
+                let ours = file == "model_info.json"
+                    ? (0..<50).flatMap { index in
+                        ["price_provenance", "pricing_drift", "version"].map { "$.data[\(index)].model_info.\($0) extra" }
+                    }
+                    : []
                 #expect(shapeDifferences(response.body, reference) == ours, "\(uri)")
             }
             // /v1/model/info is /model/info under another name.

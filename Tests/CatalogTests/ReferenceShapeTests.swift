@@ -41,9 +41,12 @@ struct ReferenceShapeTests {
             let id = try #require(view["model_info"]?["id"]?.stringValue)
             let theirs = try #require(reference[id], "no reference entry for \(id)")
             let (paths, expected) = (view.keyPaths(), theirs.keyPaths())
-            // Ours alone: the stored version, which an If-Match names (README, "Safe edits").
-            #expect(paths.subtracting(expected) == ["model_info.version"], "\(id): keys LiteLLM does not have")
+            // Ours alone (README, "Safe edits"): the stored version, which an If-Match names, and
+            // where each price came from.
+            let ourKeys = paths.subtracting(expected).filter { !$0.hasPrefix("model_info.price_provenance.") }
+            #expect(ourKeys == ["model_info.version", "model_info.price_provenance", "model_info.pricing_drift"], "\(id): keys LiteLLM does not have")
             #expect(view["model_info"]?["version"] == 1)
+            #expect(view["model_info"]?["pricing_drift"] == false)
             #expect(expected.subtracting(paths).isEmpty, "\(id): keys LiteLLM has and we do not")
             #expect(Self.same(view["model_name"], theirs["model_name"]))
             #expect(Self.same(view["litellm_params"], theirs["litellm_params"]), "\(id): litellm_params differ")
