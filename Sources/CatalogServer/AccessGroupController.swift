@@ -39,8 +39,8 @@ struct AccessGroupController: Sendable {
                 field: "access_group",
                 message: "Access group '\(name)' already exists. Use PUT /access_group/\(name)/update to modify it.")
         }
-        let updated = try await write(name, tag: try members.resolve(in: visible), untag: [], visible: visible, by: principal)
-        return JSONBody.response(Self.changed(name, members, updated))
+        let (updated, tag) = try await write(name, tag: try members.resolve(in: visible), untag: [], visible: visible, by: principal)
+        return EntityTags.tagged(JSONBody.response(Self.changed(name, members, updated)), tag: tag)
     }
 
     @Sendable func list(_ request: Request, context: CatalogRequestContext) async throws -> Response {
@@ -59,7 +59,11 @@ struct AccessGroupController: Sendable {
     /// A group's tag: derived from its members as the caller sees them, so that any change of a
     /// member (or of who is a member) changes it.
     static func tag(_ group: AccessGroups.Group) -> String {
-        VersionPrecondition.tag(members: group.deployments.map { ($0.id, $0.version) }.sorted { ExactID($0.0) < ExactID($1.0) })
+        tag(group.deployments)
+    }
+
+    static func tag(_ members: [Deployment]) -> String {
+        VersionPrecondition.tag(members: members.map { ($0.id, $0.version) }.sorted { ExactID($0.0) < ExactID($1.0) })
     }
 
     /// PUT: the group becomes exactly the deployments named (among those the caller sees).
@@ -74,9 +78,9 @@ struct AccessGroupController: Sendable {
         try expected?.check(tag: Self.tag(group), of: "access group '\(name)'")
         let target = Set(try members.resolve(in: visible).map { ExactID($0) })
         let untag = group.deployments.map(\.id).filter { !target.contains(ExactID($0)) }
-        let updated = try await write(name, tag: target.map(\.text), untag: untag, visible: visible, by: principal,
-                                      unchangedSinceRead: expected != nil)
-        return JSONBody.response(Self.changed(name, members, updated))
+        let (updated, tag) = try await write(name, tag: target.map(\.text), untag: untag, visible: visible, by: principal,
+                                             unchangedSinceRead: expected != nil)
+        return EntityTags.tagged(JSONBody.response(Self.changed(name, members, updated)), tag: tag)
     }
 
     @Sendable func delete(_ request: Request, context: CatalogRequestContext) async throws -> Response {
@@ -86,8 +90,8 @@ struct AccessGroupController: Sendable {
         let visible = try await visible(to: principal)
         let group = try Self.existing(name, in: visible)
         try expected?.check(tag: Self.tag(group), of: "access group '\(name)'")
-        let updated = try await write(name, tag: [], untag: group.deployments.map(\.id), visible: visible, by: principal,
-                                      unchangedSinceRead: expected != nil)
+        let (updated, _) = try await write(name, tag: [], untag: group.deployments.map(\.id), visible: visible, by: principal,
+                                           unchangedSinceRead: expected != nil)
         return JSONBody.response([
             "access_group": .string(name), "models_updated": .int(updated),
             "message": .string("Access group '\(name)' deleted successfully"),
@@ -96,20 +100,21 @@ struct AccessGroupController: Sendable {
 
     /// Tags `tag` with the group and untags `untag`, skipping deployments already as asked;
     /// each change is a change of that model under the policy (as /model/update), all in one
-    /// transaction. Returns how many deployments changed.
+    /// transaction. Returns how many deployments changed, and the group's tag after the write.
     /// `unchangedSinceRead` (an If-Match held): the group's tag was checked on the snapshot, which
     /// may trail the database; every deployment written must still have the version read there,
     /// checked on its locked row, or nothing is written (412).
     private func write(_ name: String, tag: [String], untag: [String], visible: [Deployment], by principal: Principal,
-                       unchangedSinceRead: Bool = false) async throws -> Int {
+                       unchangedSinceRead: Bool = false) async throws -> (changed: Int, tag: String) {
         let byID = Dictionary(visible.map { (ExactID($0.id), $0) }, uniquingKeysWith: { first, _ in first })
         let carries: (String) -> Bool = { id in byID[ExactID(id)]?.accessGroups.contains { ExactID($0) == ExactID(name) } ?? false }
         let adding = tag.filter { !carries($0) }
         let removing = untag.filter { carries($0) }
         let members = Set(adding.map { ExactID($0) })
         let ids = adding + removing
-        guard !ids.isEmpty else { return 0 }
-        _ = try await models.updateEach(ids: ids, actor: principal.actor, quota: quota.enforcement(for: principal)) { current in
+        let before = AccessGroups.group(name, in: visible)
+        guard !ids.isEmpty else { return (0, Self.tag(before?.deployments ?? [])) }
+        let written = try await models.updateEach(ids: ids, actor: principal.actor, quota: quota.enforcement(for: principal)) { current in
             try AccessPolicy.authorizeChange(of: current, by: principal)
             if unchangedSinceRead, let read = byID[ExactID(current.id)], read.version != current.version {
                 throw CatalogError.preconditionFailed(
@@ -123,7 +128,11 @@ struct AccessGroupController: Sendable {
             return updated
         }
         await afterWrite(.models(ids))
-        return ids.count
+        // The group as it is now: its members the write left alone, and those it wrote that carry it.
+        let touched = Set(written.map { ExactID($0.id) })
+        let kept = (before?.deployments ?? []).filter { !touched.contains(ExactID($0.id)) }
+        let after = kept + written.filter { $0.accessGroups.contains { ExactID($0) == ExactID(name) } }
+        return (ids.count, Self.tag(after))
     }
 
     /// The group as the caller sees it, or LiteLLM's 404.

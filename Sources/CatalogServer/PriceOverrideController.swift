@@ -21,10 +21,7 @@ struct PriceOverrideController: Sendable {
     @Sendable func list(_ request: Request, context: CatalogRequestContext) async throws -> Response {
         try AccessPolicy.authorize(try context.requirePrincipal(), .read, .costMap)
         let onlyDrifted = try OpenAIModelsController.flag(request.uri.queryParameters["drift"].map(String.init), "drift")
-        let all = try await overrides.all()
-        let upstream = try await costs.entries(for: all.map(\.key))
-        let listed = all.filter { !onlyDrifted || !$0.drift(from: upstream.entries[$0.key]).isEmpty }
-        return JSONBody.response(["data": .array(listed.map { $0.json(upstreamEntry: upstream.entries[$0.key]) })])
+        return JSONBody.response(["data": .array(try await overrides.listed(onlyDrifted: onlyDrifted))])
     }
 
     /// `{"model": KEY, "prices": {FIELD: NUMBER, …}, "note"?}`: the override of KEY becomes these

@@ -10,10 +10,13 @@ public struct PriceOverrideRepository: Sendable {
         self.pool = StorePool(pool)
     }
 
-    /// Every override, by key order.
-    public func all() async throws -> [PriceOverride] {
+    /// The overrides as the API and the shell list them, each with its drift against the map as
+    /// it is now; `onlyDrifted`: only those whose upstream price moved since they were set.
+    public func listed(onlyDrifted: Bool) async throws -> [JSONValue] {
         try await pool.withConnection { connection in
-            try Self.overrides(keys: nil, on: connection).values.sorted { ExactID($0.key) < ExactID($1.key) }
+            let all = try Self.overrides(keys: nil, on: connection).values.sorted { ExactID($0.key) < ExactID($1.key) }
+            let upstream = try CostMapRepository.entries(for: all.map(\.key), on: connection).entries
+            return all.filter { !onlyDrifted || !$0.drift(from: upstream[$0.key]).isEmpty }.map { $0.json(upstreamEntry: upstream[$0.key]) }
         }
     }
 

@@ -66,10 +66,7 @@ struct CostMapOverrideCommand: AsyncParsableCommand {
         func run() async throws {
             let onlyDrifted = drift
             let listed = try await OpenedDatabase.withMigratedPool(database, logger: Logger(label: "model-catalog")) { pool in
-                let all = try await PriceOverrideRepository(pool: pool).all()
-                let upstream = try await CostMapRepository(pool: pool).entries(for: all.map(\.key))
-                return all.filter { !onlyDrifted || !$0.drift(from: upstream.entries[$0.key]).isEmpty }
-                    .map { $0.json(upstreamEntry: upstream.entries[$0.key]) }
+                try await PriceOverrideRepository(pool: pool).listed(onlyDrifted: onlyDrifted)
             }
             print(JSONWriter.string(["data": .array(listed)]))
         }

@@ -238,6 +238,9 @@ struct OptimisticConcurrencyTests {
             let fresh = try await Self.send(client, "/access_group/prod/update", method: .put, ifMatch: members.etag,
                                             body: #"{"model_ids":["g-1"]}"#)
             #expect(fresh.status == .ok)
+            // The write's ETag is the group's tag as a read gives it now.
+            let reread = try await Self.send(client, "/access_group/prod/info")
+            #expect(fresh.etag != nil && fresh.etag == reread.etag)
         }
         await catalog.close()
     }
