@@ -30,7 +30,7 @@ public enum ModelRestore {
         restored.litellmParams = earlier.litellmParams.merging(params) { _, given in given }
         restored.modelInfo = earlier.modelInfo
         restored.modelInfo["id"] = .string(earlier.id)
-        restored.modelInfo["version"] = nil
+        for key in ModelInfoEnrichment.shownOnly { restored.modelInfo[key] = nil }
         restored.assign(to: try AccessPolicy.tenant(
             forModel: earlier.id, named: earlier.modelName, by: principal, requested: earlier.tenantID,
             chosenID: current == nil, accessGroups: restored.accessGroups))

@@ -20,7 +20,12 @@ struct CostMapOverrideCommand: AsyncParsableCommand {
 
     struct Set: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "set", abstract: "Set a key's override (replacing its previous prices); prints it as JSON.")
+            commandName: "set", abstract: "Set a key's override (replacing its previous prices); prints it as JSON.",
+            discussion: """
+                Examples:
+                  model-catalog cost-map override set --model gpt-4o --price input_cost_per_token=2e-06 --note "negotiated"
+                  model-catalog cost-map override set --model azure/gpt-4o --price input_cost_per_token=2e-06 --price output_cost_per_token=8e-06
+                """)
 
         @Option(help: "The cost-map key (as /utils/model_info names it in key).")
         var model: String
@@ -56,7 +61,13 @@ struct CostMapOverrideCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "list", abstract: "List the overrides as JSON (GET /cost_map/overrides).")
+        static let configuration = CommandConfiguration(
+            commandName: "list", abstract: "List the overrides as JSON (GET /cost_map/overrides).",
+            discussion: """
+                Examples:
+                  model-catalog cost-map override list
+                  model-catalog cost-map override list --drift
+                """)
 
         @Flag(help: "Only the overrides whose upstream price changed since they were set.")
         var drift = false
@@ -73,7 +84,12 @@ struct CostMapOverrideCommand: AsyncParsableCommand {
     }
 
     struct Delete: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "delete", abstract: "Delete a key's override: its prices follow the cost map again.")
+        static let configuration = CommandConfiguration(
+            commandName: "delete", abstract: "Delete a key's override: its prices follow the cost map again.",
+            discussion: """
+                Examples:
+                  model-catalog cost-map override delete --model gpt-4o
+                """)
 
         @Option(help: "The cost-map key.")
         var model: String

@@ -32,7 +32,7 @@ struct ImportConfigCommand: AsyncParsableCommand {
     @Flag(help: "Print what the import would do, and change nothing.")
     var dryRun = false
 
-    @Flag(help: "With --dry-run: print the plan as JSON (POST /config/plan's answer).")
+    @Flag(help: "With --dry-run, print the plan as JSON, as POST /config/plan answers it.")
     var json = false
 
     @OptionGroup var database: DatabaseOptions

@@ -126,7 +126,11 @@ struct OptimisticConcurrencyTests {
     @Test("20 concurrent partial updates of different fields without If-Match lose no field")
     func concurrentPartialUpdates() async throws {
         let catalog = try await TestCatalog.make()
-        try await catalog.withClient { client in
+        // The 20 writes take the row's lock one after another: on a loaded machine the last ones
+        // wait for a connection longer than the usual 5 s, which would be a 503, not a lost field.
+        var configuration = catalog.configuration()
+        configuration.database.acquireTimeout = .seconds(120)
+        try await catalog.withApplication(configuration) { _, client in
             let created = try await Self.send(client, "/model/new", method: .post, body: """
                 {"model_name":"m","litellm_params":{"model":"openai/gpt-4o"},"model_info":{"id":"m-1"}}
                 """)
@@ -145,7 +149,7 @@ struct OptimisticConcurrencyTests {
                 return try await group.reduce(into: []) { $0.append($1) }
             }
             #expect(statuses.count == 20)
-            #expect(statuses.allSatisfy { $0 == .ok })
+            #expect(statuses.allSatisfy { $0 == .ok }, "\(statuses)")
             let stored = try await Self.send(client, "/model/info?litellm_model_id=m-1")
             let entry = (stored.body["data"] as? [[String: Any]])?.first
             let info = entry?["model_info"] as? [String: Any] ?? [:]

@@ -19,7 +19,9 @@ struct MigrationTests {
             SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name
             """)
         #expect(try tables.map { try $0.decode(String.self, "table_name") }
-            == ["api_keys", "change_position_counter", "changes", "config_tombstones", "cost_map", "credential_secrets", "credentials", "fleet_members", "model_group_aliases", "model_secrets", "models", "schema_migrations", "service_settings", "tenant_secrets", "tenants"])
+            == ["api_keys", "change_position_counter", "changes", "config_plans", "config_tombstones", "cost_map", "credential_secrets", "credentials",
+                "fleet_members", "model_group_aliases", "model_secrets", "models", "object_versions", "price_overrides", "schema_migrations",
+                "service_settings", "tenant_secrets", "tenants"])
         await pool.close()
     }
 
