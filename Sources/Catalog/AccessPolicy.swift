@@ -451,6 +451,18 @@ public enum AccessPolicy {
         case tenant(ExactID?, ModelAllowList)
     }
 
+    /// Whether a read cached for `scope` may answer differently after `change`: a shared model is
+    /// seen by every scope, a tenant's model by that tenant's scopes and those that read every
+    /// tenant (the same rule as `readsModel`, on tenants alone: an allow-list only narrows).
+    public static func readScope(_ scope: ReadScope, isAffectedBy change: ReadInvalidation) -> Bool {
+        guard case .models(let tenants) = change else { return true }
+        if tenants.contains(nil) { return true }
+        switch scope {
+        case .everything, .everyTenant: return !tenants.isEmpty
+        case .tenant(let own, _): return own.map { tenants.contains($0) } ?? false
+        }
+    }
+
     public static func readScope(of principal: Principal) -> ReadScope {
         if principal.role == .admin { return .everything }
         if readsEveryTenant(principal) { return principal.allowList == .all ? .everything : .everyTenant(principal.allowList) }

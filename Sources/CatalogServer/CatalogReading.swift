@@ -12,6 +12,9 @@ public struct CatalogReadState: Sendable {
     public var version: Int64?
     /// The router aliases, in alias byte order.
     public var aliases: [ModelGroupAlias] = []
+    /// What each generation up to `version` changed, so that cached reads a change did not touch
+    /// survive it (nil: every new version empties the cache).
+    var invalidations: InvalidationLog? = nil
 }
 
 /// Where read endpoints get the catalog from: the replica's snapshot, or PostgreSQL directly
@@ -62,7 +65,7 @@ public struct SnapshotCatalogReader: CatalogReading {
     public func current() async throws -> CatalogReadState {
         let snapshot = store.snapshot
         return CatalogReadState(deployments: snapshot.deployments, costMap: snapshot.costMap, version: snapshot.generation,
-                                aliases: snapshot.aliases)
+                                aliases: snapshot.aliases, invalidations: store.invalidations)
     }
 
     public func costMap(for deployments: [Deployment]) async throws -> CostMap {

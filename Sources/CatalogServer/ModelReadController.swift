@@ -27,7 +27,9 @@ struct ModelReadController: Sendable {
         }
         let key = ResponseCache.Key(scope: AccessPolicy.readScope(of: principal), aliases: principal.aliases, request: request,
                                     reads: ["team_id"] + reads)
-        return try await responses.response(key: key, version: version, request: request) { try await build(read) }
+        return try await responses.response(key: key, version: version, request: request, invalidations: read.state.invalidations) {
+            try await build(read)
+        }
     }
 
     /// One read: the state it works from and who asks.

@@ -4,12 +4,16 @@ import Hummingbird
 import NIOConcurrencyHelpers
 import NIOCore
 
-/// Encoded read responses, kept per (route and the parameters it reads, visible scope, snapshot version).
+/// Encoded read responses, kept per (route and the parameters it reads, visible scope), valid at
+/// the snapshot version the cache has reached.
 ///
 /// A read that finds its body here costs a dictionary lookup instead of building and encoding the
 /// JSON again. Each body carries a strong ETag (a digest of its bytes, so equal bodies on two
 /// replicas have equal tags): `If-None-Match` answers 304. The gzip form is made on first demand
-/// and kept with it. A new snapshot version empties the cache.
+/// and kept with it. A new snapshot version drops only the bodies of the scopes its changes can
+/// have touched (`InvalidationLog`, `AccessPolicy.readScope(_:isAffectedBy:)`): a write to one
+/// tenant's model keeps every other tenant's bodies. Without a log, or past its reach, a new
+/// version empties the cache.
 final class ResponseCache: Sendable {
     struct Entry: Sendable {
         var body: ByteBuffer
@@ -82,22 +86,25 @@ final class ResponseCache: Sendable {
 
     /// The response for `key` at `version`, built by `make` when not cached.
     func response(
-        key: Key, version: Int64, request: Request, make: () async throws -> JSONValue
+        key: Key, version: Int64, request: Request, invalidations: InvalidationLog? = nil, make: () async throws -> JSONValue
     ) async throws -> Response {
-        try await response(key: key, version: version, request: request) { Built(json: try await make()) }
+        try await response(key: key, version: version, request: request, invalidations: invalidations) { Built(json: try await make()) }
     }
 
     /// As `response(key:version:request:make:)`, for a read that may show one stored object.
     func response(
-        key: Key, version: Int64, request: Request, build: () async throws -> Built
+        key: Key, version: Int64, request: Request, invalidations: InvalidationLog? = nil, build: () async throws -> Built
     ) async throws -> Response {
-        var entry = state.withLockedValue { state in state.version == version ? state.entries[key] : nil }
+        var entry = state.withLockedValue { state in
+            Self.advance(&state, to: version, invalidations: invalidations)
+            return state.version == version ? state.entries[key] : nil
+        }
         if entry == nil {
             let made = try await build()
             let bytes = JSONWriter.bytes(made.json)
             let built = Entry(body: ByteBuffer(bytes: bytes), etag: made.objectTag ?? Self.etag(bytes), gzipped: nil,
                               isObjectTag: made.objectTag != nil)
-            store(built, key: key, version: version)
+            store(built, key: key, version: version, invalidations: invalidations)
             entry = built
         }
         guard var entry else { throw HTTPError(.internalServerError) }
@@ -112,7 +119,7 @@ final class ResponseCache: Sendable {
             if entry.gzipped == nil {
                 var source = entry.body
                 entry.gzipped = try source.compress(with: .gzip())
-                store(entry, key: key, version: version)
+                store(entry, key: key, version: version, invalidations: invalidations)
             }
             headers[.contentEncoding] = "gzip"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: entry.gzipped!))
@@ -120,12 +127,28 @@ final class ResponseCache: Sendable {
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: entry.body))
     }
 
-    private func store(_ entry: Entry, key: Key, version: Int64) {
-        state.withLockedValue { state in
-            if state.version != version {
-                guard version > state.version else { return }  // an older snapshot's body is not kept
-                state = State(version: version, entries: [:], bytes: 0)
+    /// Brings the cache to `version`: the bodies the changes since its version can have touched
+    /// are dropped; all of them when what changed is not known. An older version changes nothing.
+    private static func advance(_ state: inout State, to version: Int64, invalidations: InvalidationLog?) {
+        guard version > state.version else { return }
+        if state.version >= 0, let invalidations, let change = invalidations.changes(after: state.version, through: version) {
+            let touched = state.entries.keys.filter { AccessPolicy.readScope($0.scope, isAffectedBy: change) }
+            for key in touched {
+                if let entry = state.entries.removeValue(forKey: key) {
+                    state.bytes -= entry.body.readableBytes + (entry.gzipped?.readableBytes ?? 0)
+                }
             }
+        } else {
+            state.entries.removeAll(keepingCapacity: true)
+            state.bytes = 0
+        }
+        state.version = version
+    }
+
+    private func store(_ entry: Entry, key: Key, version: Int64, invalidations: InvalidationLog?) {
+        state.withLockedValue { state in
+            Self.advance(&state, to: version, invalidations: invalidations)
+            guard state.version == version else { return }  // an older snapshot's body is not kept
             let size = entry.body.readableBytes + (entry.gzipped?.readableBytes ?? 0)
             guard size <= maxBytes else { return }
             let replaced = state.entries[key].map { $0.body.readableBytes + ($0.gzipped?.readableBytes ?? 0) } ?? 0

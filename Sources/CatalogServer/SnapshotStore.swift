@@ -47,6 +47,8 @@ public final class SnapshotStore: Sendable {
     private let sync: SnapshotSync
     /// The commit position (the public seq) up to which every change is applied in the snapshot.
     let applied: PositionSignal
+    /// What each generation of the snapshot changed, for the response cache.
+    let invalidations: InvalidationLog
 
     /// Loads the whole catalog; the replica is ready once this returns.
     public static func load(feed: ChangeFeed, logger: Logger) async throws -> SnapshotStore {
@@ -59,7 +61,9 @@ public final class SnapshotStore: Sendable {
         let box = NIOLockedValueBox(CatalogSnapshot.empty)
         current = box
         applied = PositionSignal()
-        sync = SnapshotSync(feed: feed, box: box, logger: logger, applied: applied)
+        let log = InvalidationLog()
+        invalidations = log
+        sync = SnapshotSync(feed: feed, box: box, logger: logger, applied: applied, invalidations: log)
     }
 
     /// The snapshot to answer from.

@@ -17,6 +17,8 @@ actor SnapshotSync {
     let logger: Logger
     /// The commit position every change up to which the snapshot has applied (the public seq).
     let applied: PositionSignal
+    /// What each new generation changed, for the response cache.
+    let invalidations: InvalidationLog
 
     private(set) var position = FeedPosition(horizon: 0, included: [])
     private(set) var lag = ReplicaLag(behindSince: nil, lastCatchUp: nil, openEntries: 0)
@@ -39,11 +41,13 @@ actor SnapshotSync {
     private var completed = 0
     private var running: Task<Void, Error>?
 
-    init(feed: ChangeFeed, box: NIOLockedValueBox<CatalogSnapshot>, logger: Logger, applied: PositionSignal) {
+    init(feed: ChangeFeed, box: NIOLockedValueBox<CatalogSnapshot>, logger: Logger, applied: PositionSignal,
+         invalidations: InvalidationLog) {
         self.feed = feed
         self.box = box
         self.logger = logger
         self.applied = applied
+        self.invalidations = invalidations
     }
 
     // MARK: Reads under tickets
@@ -101,6 +105,15 @@ actor SnapshotSync {
             // Cached bodies depend on models, keys, the cost map and aliases, never on credentials
             // (whose reads are not cached): a credential-only change keeps the generation, and the cache.
             let bodiesChanged = !changed.isEmpty || keys != nil || costMap != nil || aliases != nil
+            if bodiesChanged {
+                // Recorded before the snapshot is published: whoever reads it finds what made it.
+                invalidations.record(snapshot.generation + 1, keys != nil || costMap != nil || aliases != nil
+                    ? .everything
+                    : .models(tenants: Set(changed.flatMap { id in
+                        // The model's tenant before and after (a move names both; nil: shared).
+                        [snapshot.deployment(id: id.text), rows[id]?.deployment].compactMap { $0 }.map { $0.tenantID.map { ExactID($0) } }
+                    })))
+            }
             next = next.with(seq: newSeq, generation: bodiesChanged ? snapshot.generation + 1 : nil, costMap: costMap,
                              keysByDigest: keys, aliases: aliases, credentials: credentials)
             snapshot = next
@@ -116,6 +129,7 @@ actor SnapshotSync {
         box.withLockedValue { snapshot in
             // What reads newer than this one published stays: the load may predate it.
             let kept = modelStamps.filter { $0.value > ticket }.map(\.key)
+            invalidations.record(snapshot.generation + 1, .everything)
             var next = loaded.with(generation: snapshot.generation + 1)
             if !kept.isEmpty {
                 let rows = kept.compactMap { id in
