@@ -275,7 +275,8 @@ actor SnapshotSync {
         // Only now, with the changes applied, does the position move.
         position = next
         lag.openEntries = position.openApplied.count
-        let more = !finalDrained || page.open.count == ChangeFeed.pageSize
+        // A page may hold more than a page size: it ends with whole transactions.
+        let more = !finalDrained || page.open.count >= ChangeFeed.pageSize
         // Nothing was left to read: every change committed before the page's first statement
         // is now applied.
         if !more { applied.advance(to: page.position) }

@@ -54,11 +54,19 @@ public struct ChangeFeed: Sendable {
             let horizon = try connection.query(
                 "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS horizon")[0].decode(Int64.self, "horizon")
             let cursor = position.cursor
-            let final = try connection.query("""
+            var final = try connection.query("""
                 SELECT seq, xid::text::bigint AS xid, entity, op, entity_id FROM changes
                 WHERE (xid, seq) > (\(cursor.xid)::text::xid8, \(cursor.seq)) AND xid < \(horizon)::text::xid8
                 ORDER BY xid, seq LIMIT \(limit)
                 """).map(Self.change)
+            // A page holds whole transactions: a batch (POST /model/batch, a plan's apply) is
+            // applied by a replica in one step, never half of it first.
+            if final.count == limit, let last = final.last {
+                final += try connection.query("""
+                    SELECT seq, xid::text::bigint AS xid, entity, op, entity_id FROM changes
+                    WHERE xid = \(last.xid)::text::xid8 AND seq > \(last.seq) ORDER BY seq
+                    """).map(Self.change)
+            }
             var open: [CatalogChange] = []
             if final.count < limit {
                 let skip = position.openSeqs.map(String.init)
@@ -67,6 +75,15 @@ public struct ChangeFeed: Sendable {
                     WHERE xid >= \(horizon)::text::xid8 AND NOT (seq = ANY(\(skip)::bigint[]))
                     ORDER BY seq LIMIT \(limit)
                     """).map(Self.change)
+                if open.count == limit {
+                    let xids = Array(Set(open.map { String($0.xid) }))
+                    let have = open.map { String($0.seq) }
+                    open += try connection.query("""
+                        SELECT seq, xid::text::bigint AS xid, entity, op, entity_id FROM changes
+                        WHERE xid::text = ANY(\(xids)) AND NOT (seq = ANY(\(skip)::bigint[])) AND NOT (seq = ANY(\(have)::bigint[]))
+                        ORDER BY seq
+                        """).map(Self.change)
+                }
             }
             let oldest = try connection.query("SELECT min(seq) AS oldest FROM changes")[0].decode(Int64?.self, "oldest")
             return ChangePage(horizon: horizon, final: final, open: open, oldest: oldest, position: committed)

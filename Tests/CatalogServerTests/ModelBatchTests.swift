@@ -1,3 +1,5 @@
+import Catalog
+import CatalogStore
 import Foundation
 import Postgres
 import HTTPTypes
@@ -116,6 +118,28 @@ struct ModelBatchTests {
 }
 
 extension ModelBatchTests {
+    @Test("a page of the change feed ends with whole transactions: a batch is never split between two catch-up steps")
+    func pagesHoldWholeBatches() async throws {
+        let catalog = try await TestCatalog.make()
+        try await catalog.withClient { client in
+            let batch = try await client.json("/model/batch", method: .post, body: """
+                {"operations":[{"op":"create","model":\(Self.model("p-1"))},{"op":"create","model":\(Self.model("p-2"))},
+                               {"op":"create","model":\(Self.model("p-3"))}]}
+                """)
+            #expect(batch.status == .ok)
+        }
+        let feed = ChangeFeed(pool: catalog.pool)
+        let all = try await feed.page(after: FeedPosition(horizon: 0, included: []), limit: 100).final
+        let batchXid = try #require(all.last?.xid)
+        #expect(all.filter { $0.xid == batchXid }.count == 3)
+        // A page size that ends inside the batch still hands the whole batch over.
+        let cut = all.count - 2
+        let page = try await feed.page(after: FeedPosition(horizon: 0, included: []), limit: cut).final
+        #expect(page.count == all.count)
+        #expect(page.map(\.seq) == all.map(\.seq))
+        await catalog.close()
+    }
+
     /// An ETag as a JSON string (its quotes escaped).
     static func jsonString(_ text: String) -> String { "\"" + text.replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
 }
