@@ -75,7 +75,7 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             // The OpenAPI description served at /openapi.json (the repository's openapi.yaml links here).
-            resources: [.copy("Resources/openapi.yaml")]
+            resources: [.copy("Resources/openapi.yaml"), .copy("Resources/ui")]
         ),
         .executableTarget(
             name: "model-catalog",

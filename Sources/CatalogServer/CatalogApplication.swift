@@ -178,6 +178,7 @@ func buildRouter(configuration: CatalogConfiguration, database: CatalogDatabase,
     router.add(middleware: ErrorMiddleware(routes: routeMethods))
     HealthController(database: database, cache: cache).addRoutes(to: router)
     OpenAPIController.bundled().addRoutes(to: router)
+    AdminPageController.bundled().addRoutes(to: router)
     MetricsController(metrics: configuration.metrics, database: database, cache: cache, subscribers: subscribers).addRoutes(to: router)
     let costMap = CostMapController(costs: database.costs, defaultSource: configuration.costMapURL, afterWrite: afterWrite)
     costMap.addPublicRoutes(to: router)

@@ -425,7 +425,8 @@ struct IsolationMatrixTests {
             expiredKey: 401, deletedKey: 401, noKey: 401),
         row(.key(.infoAdminKey), admin: .key(.shared, .admin), tenantAdmin: 404, tenantMember: 404,
             otherTenantAdmin: 404, allowListedMember: 404, expiredKey: 401, deletedKey: 401, noKey: 401),
-        // The master key is configuration, not a stored key: /key/info does not know it.
+        // The master key is configuration, not a stored key: /key/info?key= with its text does not
+        // know it (KeyEndpointTests: without `key`, it says what it is).
         row(.key(.infoOwnKey), admin: 404, tenantAdmin: .key(.tenant, .tenantAdmin), tenantMember: .key(.tenant, .tenantMember),
             otherTenantAdmin: .key(.neighbour, .tenantAdmin), allowListedMember: .key(.tenant, .tenantMember),
             expiredKey: 401, deletedKey: 401, noKey: 401),

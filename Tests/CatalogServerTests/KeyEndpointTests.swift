@@ -275,6 +275,12 @@ struct KeyEndpointTests {
             let body = info.body as? [String: Any] ?? [:]
             #expect(body["key"] as? String == key["token"] as? String)
             #expect((body["info"] as? [String: Any])?["key_alias"] as? String == "gone")
+            // The master key has no record: asked about itself it says what it is, and shows no text.
+            let master = try await client.json("/key/info")
+            #expect(master.status == .ok)
+            #expect((master.body as? [String: Any])?["key"] is NSNull)
+            #expect(((master.body as? [String: Any])?["info"] as? [String: Any])?["role"] as? String == "admin")
+            #expect(!master.text.contains(TestCatalog.masterKey))
             _ = try await Self.generate(client, ["team_id": "team-b", "key_alias": "twice"])
             _ = try await Self.generate(client, ["team_id": "team-b", "key_alias": "twice"])
             Self.expectError(try await client.json("/key/delete", method: .post, body: Self.body(["key_aliases": ["twice"]])), 409, "ambiguous")

@@ -130,4 +130,11 @@ extension PythonVirtualEnvironment {
     static let liteLLMProxy = PythonVirtualEnvironment(
         name: "litellm-proxy-venv", packages: ["litellm[proxy]==1.108.7", "pytest==9.2.0"],
         imports: ["litellm.proxy.proxy_server", "httpx", "pytest"])
+
+    /// The admin page's browser checks: Playwright for Python driving Debian's `chromium` (no
+    /// browser download), axe-core as axe-playwright-python bundles it, and psycopg for the
+    /// plain-SQL write the page must show live.
+    static let adminPage = PythonVirtualEnvironment(
+        name: "ui-venv", packages: ["playwright==1.52.0", "axe-playwright-python==0.1.8", "psycopg[binary]==3.2.3"],
+        imports: ["playwright.sync_api", "axe_playwright_python.sync_playwright", "psycopg"])
 }
