@@ -50,7 +50,11 @@ public enum ModelInfoEnrichment {
         info["pricing_overrides"] = .array(overrides.map { .string($0) })
         let override = found.flatMap { costMap.overrides[$0.key] }
         var provenance: [String: JSONValue] = [:]
-        for (key, value) in info where isPriceKey(key) && !value.isNull {
+        // Only the keys a price can stand at: the schema's price keys, and the deployment's own
+        // (a read enriches every visible deployment, so no scan of every key).
+        let own = overrides + deployment.modelInfo.keys.filter { isPriceKey($0) && !schemaPriceKeySet.contains($0) }
+        for key in schemaPriceKeys + own {
+            guard let value = info[key], !value.isNull, provenance[key] == nil else { continue }
             if deployment.modelInfo[key].map({ !$0.isNull }) == true || overrides.contains(key) {
                 provenance[key] = "deployment"
             } else if override?.prices[key] != nil {
@@ -82,6 +86,13 @@ public enum ModelInfoEnrichment {
 
     /// Whether a `litellm_params` or cost-map key is a price.
     public static func isPriceKey(_ name: String) -> Bool { name.contains("cost") }
+
+    /// The price keys every enriched `model_info` has (the schema's and the core ones).
+    static let schemaPriceKeys: [String] = {
+        var seen = Set<String>()
+        return (ModelInfoSchema.keys + coreKeys).filter { isPriceKey($0) && seen.insert($0).inserted }
+    }()
+    static let schemaPriceKeySet = Set(schemaPriceKeys)
 
     /// `model_info` keys the enrichment always says itself: a body that echoes a read's
     /// `model_info` does not store them.

@@ -69,7 +69,10 @@ struct PriceLayerTests {
 
                 // Upstream moves: the override stays, and is flagged.
                 try await costs.replace(with: try Self.map(gpt4oInput: 3e-06), force: false, actor: "test")
-                try await eventually("B shows the drift") { try await Self.info(clientB, "mapped")["pricing_drift"] as? Bool == true }
+                // Both replicas learn of the reload from the log (it was made with the repository).
+                for client in [clientA, clientB] {
+                    try await eventually("the drift shows") { try await Self.info(client, "mapped")["pricing_drift"] as? Bool == true }
+                }
                 let drifted = try await Self.info(clientA, "mapped")
                 #expect(drifted["input_cost_per_token"] as? Double == 1e-06)
                 #expect(drifted["pricing_drift"] as? Bool == true)
@@ -81,7 +84,9 @@ struct PriceLayerTests {
 
                 // The same map as when the override was set: nothing is flagged.
                 try await costs.replace(with: try CostMapDocument.bundled(), force: false, actor: "test")
-                try await eventually("B shows no drift") { try await Self.info(clientB, "mapped")["pricing_drift"] as? Bool == false }
+                for client in [clientA, clientB] {
+                    try await eventually("no drift shows") { try await Self.info(client, "mapped")["pricing_drift"] as? Bool == false }
+                }
                 let none = try await clientA.json("/cost_map/overrides?drift=true")
                 #expect(((none.body as? [String: Any])?["data"] as? [Any])?.isEmpty == true)
                 #expect(try await Self.info(clientA, "mapped")["input_cost_per_token"] as? Double == 1e-06)
