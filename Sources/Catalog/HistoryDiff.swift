@@ -10,7 +10,8 @@ public enum HistoryDiff {
     /// where the value a side lacks is left out.
     public static func changes(from before: JSONValue?, to after: JSONValue?) -> [JSONValue] {
         var found: [JSONValue] = []
-        walk(before, after, field: [], into: &found)
+        // A model made or deleted: the missing side has no field, so each field is added or removed.
+        walk(before ?? .object([:]), after ?? .object([:]), field: [], into: &found)
         return found
     }
 
@@ -18,15 +19,6 @@ public enum HistoryDiff {
         if case .object(let old)? = before, case .object(let new)? = after {
             for key in Set(old.keys).union(new.keys).sorted() {
                 walk(old[key], new[key], field: field + [key], into: &found)
-            }
-            return
-        }
-        if field.isEmpty, before == nil || after == nil {
-            // A whole model made or deleted: one entry per top-level field it had.
-            if case .object(let members)? = before ?? after {
-                for key in members.keys.sorted() {
-                    walk(before.flatMap { $0[key] }, after.flatMap { $0[key] }, field: [key], into: &found)
-                }
             }
             return
         }

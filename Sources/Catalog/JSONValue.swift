@@ -138,3 +138,12 @@ extension JSONValue: Codable {
         }
     }
 }
+
+extension JSONValue {
+    /// Equal as JSON, numbers by value: a client or a map may write 128000.0 for 128000, or
+    /// 3e-06 for 0.000003.
+    public func sameValue(as other: JSONValue) -> Bool {
+        if let x = doubleValue, let y = other.doubleValue { return x == y }
+        return self == other
+    }
+}

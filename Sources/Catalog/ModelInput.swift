@@ -68,7 +68,7 @@ public enum ModelInput {
                 throw CatalogError.invalid(field: "model_info.id", message: "model_info.id cannot be changed")
             }
             for (key, value) in info where !ModelInfoEnrichment.shownOnly.contains(key) {
-                if current.modelInfo[key] == nil, let seen = shown[key], sameValue(seen, value) { continue }
+                if current.modelInfo[key] == nil, let seen = shown[key], seen.sameValue(as: value) { continue }
                 updated.modelInfo[key] = value
             }
         }
@@ -91,12 +91,6 @@ public enum ModelInput {
         }
         updated.modelInfo["id"] = .string(current.id)
         return updated
-    }
-
-    /// Equal as JSON, numbers by value (a client may write 128000.0 for 128000).
-    static func sameValue(_ a: JSONValue, _ b: JSONValue) -> Bool {
-        if let x = a.doubleValue, let y = b.doubleValue { return x == y }
-        return a == b
     }
 
     // MARK: - Field rules

@@ -31,13 +31,7 @@ public struct PriceOverride: Sendable, Hashable {
     /// The overridden fields whose upstream value is no longer what it was when the override was
     /// set, given the map's entry now (nil: the map has none).
     public func drift(from entry: [String: JSONValue]?) -> [String] {
-        prices.keys.filter { field in !Self.same(entry?[field] ?? .null, upstream[field] ?? .null) }.sorted()
-    }
-
-    /// Equal as prices: numbers by value (a map may write 3e-06 or 0.000003).
-    static func same(_ a: JSONValue, _ b: JSONValue) -> Bool {
-        if let x = a.doubleValue, let y = b.doubleValue { return x == y }
-        return a == b
+        prices.keys.filter { field in !(entry?[field] ?? .null).sameValue(as: upstream[field] ?? .null) }.sorted()
     }
 
     /// The override's prices, checked: a non-empty object of price fields (a name with `cost`, as

@@ -72,19 +72,18 @@ public struct VersionPrecondition: Sendable, Equatable {
     /// `what` names the object ("model 'gpt-4o'").
     public func check(version: Int, of what: String) throws {
         let current = Self.tag(version: version)
-        guard matches(current) else {
-            throw CatalogError.preconditionFailed(
-                message: "\(what) has changed: its current version is \(version) (ETag \(current)), not the one in If-Match; "
-                    + "read it again, reapply your change and send the new ETag",
-                etag: current)
-        }
+        try check(current, of: what, described: "version is \(version) (ETag \(current))")
     }
 
     /// As `check(version:of:)`, for an object whose tag is derived (`tag(members:)`).
     public func check(tag current: String, of what: String) throws {
+        try check(current, of: what, described: "ETag is \(current)")
+    }
+
+    private func check(_ current: String, of what: String, described: String) throws {
         guard matches(current) else {
             throw CatalogError.preconditionFailed(
-                message: "\(what) has changed: its current ETag is \(current), not the one in If-Match; "
+                message: "\(what) has changed: its current \(described), not the one in If-Match; "
                     + "read it again, reapply your change and send the new ETag",
                 etag: current)
         }

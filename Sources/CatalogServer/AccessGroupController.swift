@@ -78,7 +78,7 @@ struct AccessGroupController: Sendable {
         try expected?.check(tag: Self.tag(group), of: "access group '\(name)'")
         let target = Set(try members.resolve(in: visible).map { ExactID($0) })
         let untag = group.deployments.map(\.id).filter { !target.contains(ExactID($0)) }
-        let (updated, tag) = try await write(name, tag: target.map(\.text), untag: untag, visible: visible, by: principal,
+        let (updated, tag) = try await write(name, tag: target.map(\.text), untag: untag, visible: visible, group: group, by: principal,
                                              unchangedSinceRead: expected != nil)
         return EntityTags.tagged(JSONBody.response(Self.changed(name, members, updated)), tag: tag)
     }
@@ -90,7 +90,7 @@ struct AccessGroupController: Sendable {
         let visible = try await visible(to: principal)
         let group = try Self.existing(name, in: visible)
         try expected?.check(tag: Self.tag(group), of: "access group '\(name)'")
-        let (updated, _) = try await write(name, tag: [], untag: group.deployments.map(\.id), visible: visible, by: principal,
+        let (updated, _) = try await write(name, tag: [], untag: group.deployments.map(\.id), visible: visible, group: group, by: principal,
                                            unchangedSinceRead: expected != nil)
         return JSONBody.response([
             "access_group": .string(name), "models_updated": .int(updated),
@@ -104,15 +104,15 @@ struct AccessGroupController: Sendable {
     /// `unchangedSinceRead` (an If-Match held): the group's tag was checked on the snapshot, which
     /// may trail the database; every deployment written must still have the version read there,
     /// checked on its locked row, or nothing is written (412).
-    private func write(_ name: String, tag: [String], untag: [String], visible: [Deployment], by principal: Principal,
-                       unchangedSinceRead: Bool = false) async throws -> (changed: Int, tag: String) {
+    /// `group`: the group as the caller saw it before (nil: a new group).
+    private func write(_ name: String, tag: [String], untag: [String], visible: [Deployment], group before: AccessGroups.Group? = nil,
+                       by principal: Principal, unchangedSinceRead: Bool = false) async throws -> (changed: Int, tag: String) {
         let byID = Dictionary(visible.map { (ExactID($0.id), $0) }, uniquingKeysWith: { first, _ in first })
         let carries: (String) -> Bool = { id in byID[ExactID(id)]?.accessGroups.contains { ExactID($0) == ExactID(name) } ?? false }
         let adding = tag.filter { !carries($0) }
         let removing = untag.filter { carries($0) }
         let members = Set(adding.map { ExactID($0) })
         let ids = adding + removing
-        let before = AccessGroups.group(name, in: visible)
         guard !ids.isEmpty else { return (0, Self.tag(before?.deployments ?? [])) }
         let written = try await models.updateEach(ids: ids, actor: principal.actor, quota: quota.enforcement(for: principal)) { current in
             try AccessPolicy.authorizeChange(of: current, by: principal)

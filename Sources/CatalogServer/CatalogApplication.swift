@@ -192,7 +192,7 @@ func buildRouter(configuration: CatalogConfiguration, database: CatalogDatabase,
     OpenAIModelsController(reads: reads).addRoutes(to: authenticated)
     ModelWriteController(models: database.models, reader: reader, quota: configuration.modelQuota, afterWrite: afterWrite).addRoutes(to: authenticated)
     ConfigController(loader: database.configLoader, afterWrite: afterWrite).addRoutes(to: authenticated)
-    PriceOverrideController(overrides: database.priceOverrides, costs: database.costs, afterWrite: afterWrite).addRoutes(to: authenticated)
+    PriceOverrideController(overrides: database.priceOverrides, afterWrite: afterWrite).addRoutes(to: authenticated)
     ModelBatchController(models: database.models, reader: reader, quota: configuration.modelQuota, afterWrite: afterWrite)
         .addRoutes(to: authenticated)
     AccessGroupController(models: database.models, reader: reader, quota: configuration.modelQuota, afterWrite: afterWrite)

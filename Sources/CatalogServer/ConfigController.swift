@@ -20,11 +20,7 @@ struct ConfigController: Sendable {
     @Sendable func plan(_ request: Request, context: CatalogRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
         try AccessPolicy.authorize(principal, .change, .config)
-        var request = request
-        let buffer: ByteBuffer
-        do { buffer = try await request.collectBody(upTo: RequestJSON.maxBodySize) } catch {
-            throw CatalogError.tooLarge(message: "the request body is larger than 1 MiB")
-        }
+        let buffer = try await RequestJSON.bytes(request)
         guard buffer.readableBytes > 0, let text = String(validating: buffer.readableBytesView, as: UTF8.self) else {
             throw CatalogError.invalid(field: nil, message: "the request body must be a LiteLLM config file (YAML, UTF-8) with a model_list")
         }

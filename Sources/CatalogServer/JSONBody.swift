@@ -19,15 +19,19 @@ enum RequestJSON {
 
     /// The body, or nil when there is none (routes whose body LiteLLM makes optional).
     static func readOptional(_ request: Request) async throws -> JSONValue? {
+        let buffer = try await bytes(request)
+        guard buffer.readableBytes > 0 else { return nil }
+        return try parse(Array(buffer.readableBytesView))
+    }
+
+    /// The body's bytes, at most 1 MiB (413 past that), whatever they hold.
+    static func bytes(_ request: Request) async throws -> ByteBuffer {
         var request = request
-        let buffer: ByteBuffer
         do {
-            buffer = try await request.collectBody(upTo: maxBodySize)
+            return try await request.collectBody(upTo: maxBodySize)
         } catch {
             throw CatalogError.tooLarge(message: "the request body is larger than 1 MiB")
         }
-        guard buffer.readableBytes > 0 else { return nil }
-        return try parse(Array(buffer.readableBytesView))
     }
 
     static func read(_ request: Request) async throws -> JSONValue {

@@ -7,7 +7,6 @@ import Hummingbird
 /// or delete one. Each answer says, per override, whether upstream's price moved since it was set.
 struct PriceOverrideController: Sendable {
     let overrides: PriceOverrideRepository
-    let costs: CostMapRepository
     let afterWrite: @Sendable (WriteEffect) async -> Void
 
     func addRoutes(to group: RouterGroup<CatalogRequestContext>) {
@@ -35,10 +34,10 @@ struct PriceOverrideController: Sendable {
             throw CatalogError.invalid(field: "model", message: "model is required: the cost-map key to price (as /utils/model_info names it in key)")
         }
         let prices = try PriceOverride.checkedPrices(body.members["prices"])
-        let saved = try await overrides.set(key: key, prices: prices, note: try body.string("note"), expected: expected, actor: principal.actor)
+        let (saved, upstream) = try await overrides.set(key: key, prices: prices, note: try body.string("note"), expected: expected,
+                                                        actor: principal.actor)
         await afterWrite(.costMap)
-        let upstream = try await costs.entries(for: [key])
-        return EntityTags.tagged(JSONBody.response(saved.json(upstreamEntry: upstream.entries[key])), version: saved.version)
+        return EntityTags.tagged(JSONBody.response(saved.json(upstreamEntry: upstream)), version: saved.version)
     }
 
     @Sendable func delete(_ request: Request, context: CatalogRequestContext) async throws -> Response {

@@ -79,7 +79,8 @@ public struct ModelRepository: Sendable {
             guard let earlier = try HistoryRepository.state(modelID: id, version: version, on: connection) else {
                 throw ModelRestore.missing(id, version: version)
             }
-            if try Self.find(id: id, on: connection, lock: true) != nil {
+            // `update` reads and locks the row itself; this only says which path to take.
+            if try !connection.query("SELECT 1 FROM models WHERE id = \(id) FOR UPDATE").isEmpty {
                 return try Self.update(id: id, actor: actor, quota: quota, secretKey: secretKey, on: connection) { current in
                     try restore(earlier, current)
                 }

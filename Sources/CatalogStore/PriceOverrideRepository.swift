@@ -22,9 +22,10 @@ public struct PriceOverrideRepository: Sendable {
 
     /// Sets the override of `key` to `prices` (replacing its previous prices), remembering what
     /// the cost map says for those fields now. `expected` (If-Match) holds it to the version the
-    /// caller read (`*` or none: made if absent).
+    /// caller read (`*` or none: made if absent). Returns the override with the map's entry for
+    /// its key as it read it (nil: the map has none), which its drift is told against.
     public func set(key: String, prices: [String: JSONValue], note: String?, expected: VersionPrecondition?,
-                    actor: String?) async throws -> PriceOverride {
+                    actor: String?) async throws -> (override: PriceOverride, upstreamEntry: [String: JSONValue]?) {
         try await pool.transaction { connection in
             try ModelRepository.setActor(actor, on: connection)
             let current = try connection.query("SELECT version FROM price_overrides WHERE id = \(key) FOR UPDATE").first
@@ -44,7 +45,7 @@ public struct PriceOverrideRepository: Sendable {
                                                updated_at = now(), updated_by = EXCLUDED.updated_by
                 RETURNING id, prices, upstream, note, version, updated_at, updated_by
                 """)[0]
-            return try Self.override(row)
+            return (try Self.override(row), entry)
         }
     }
 

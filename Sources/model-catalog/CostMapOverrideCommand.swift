@@ -53,8 +53,9 @@ struct CostMapOverrideCommand: AsyncParsableCommand {
                 throw ValidationError(error.message)
             }
             let json = try await OpenedDatabase.withMigratedPool(database, logger: Logger(label: "model-catalog")) { pool in
-                let saved = try await PriceOverrideRepository(pool: pool).set(key: model, prices: checked, note: note, expected: nil, actor: "cli")
-                return saved.json(upstreamEntry: try await CostMapRepository(pool: pool).entries(for: [model]).entries[model])
+                let (saved, upstream) = try await PriceOverrideRepository(pool: pool).set(
+                    key: model, prices: checked, note: note, expected: nil, actor: "cli")
+                return saved.json(upstreamEntry: upstream)
             }
             print(JSONWriter.string(json))
         }

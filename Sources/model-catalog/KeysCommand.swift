@@ -61,7 +61,7 @@ struct KeysCommand: AsyncParsableCommand {
                 resolved = try AccessPolicy.newKey(by: .master, team: request.teamID, role: request.role,
                                                    models: request.models, expiresAt: request.expiresAt)
             } catch let error as CatalogError {
-                throw ValidationError(Self.message(error))
+                throw ValidationError(error.message)
             }
             do {
                 let text = KeyRepository.newKeyText()
@@ -75,11 +75,9 @@ struct KeysCommand: AsyncParsableCommand {
                     "token": "\(record.id)", "role": "\(record.role.rawValue)", "team_id": "\(record.tenantID ?? "-")",
                 ])
             } catch let error as CatalogError {
-                throw ValidationError(Self.message(error))
+                throw ValidationError(error.message)
             }
         }
-
-        static func message(_ error: CatalogError) -> String { error.message }
     }
 }
 
