@@ -59,6 +59,9 @@ actor ChangeStreamHub {
         while head.value < target {
             let after = head.value
             let entries = try await feed.entries(after: after, through: target, limit: Self.fetchSize)
+            // A reader's catch-up (`entries(after:limit:)`) and `run` may fetch at once: whoever
+            // comes back second finds the head moved, and keeps nothing twice.
+            guard head.value == after else { continue }
             guard let first = entries.first, first.position == after + 1 else {
                 // Pruned under us: subscribers this far behind read the log, and learn it.
                 ring.removeAll()
@@ -84,7 +87,11 @@ actor ChangeStreamHub {
 
     /// Up to `limit` entries after `cursor`, never past `head`: from the ring when it still holds
     /// them, from the log otherwise. No entries (and `next == cursor`) when the cursor is at the head.
+    /// The head is first brought up to what the snapshot has applied: a reader that waited for its
+    /// own write (`X-Catalog-Min-Seq`) finds it here too, not only in the snapshot.
     func entries(after cursor: Int64, limit: Int) async throws -> Batch {
+        let applied = applied.value
+        if head.value < applied { try await fetch(through: applied) }
         let through = head.value
         guard cursor < through else { return .entries([], next: cursor) }
         if start < ring.count, cursor + 1 >= ring[start].position {
