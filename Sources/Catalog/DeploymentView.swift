@@ -1,6 +1,7 @@
 /// A deployment as LiteLLM's `/model/info` shows it: `model_name`, redacted `litellm_params`,
 /// enriched `model_info`. Every read that shows a deployment goes through here, so that
-/// `litellm_params` is never shown without `Redaction`.
+/// `litellm_params` is never shown without `Redaction`. `model_info.secret_params` names the
+/// parameters it hides.
 public enum DeploymentView {
     /// Router flags LiteLLM shows in `litellm_params` with their default when a deployment does not
     /// set them; shown the same way so that clients see the same keys.
@@ -13,11 +14,30 @@ public enum DeploymentView {
     ]
 
     public static func json(_ deployment: Deployment, costMap: CostMap) -> JSONValue {
-        let params = Redaction.redact(deployment.litellmParams).merging(defaultFlags) { configured, _ in configured }
+        let redacted = Redaction.redact(deployment.litellmParams)
+        var info = ModelInfoEnrichment.enrich(deployment, costMap: costMap)
+        // The names of the parameters whose values are hidden (dropped or masked), so that a form
+        // can say "set" for a secret it never receives; a name is not a secret.
+        // A value is hidden when redaction drops it or changes it, or when it is masked already
+        // (the snapshot holds sealed values as the placeholder).
+        let hidden = deployment.litellmParams.compactMap { name, value in
+            redacted[name].map { $0.sameValue(as: value) && !masks($0) } == true ? nil : name
+        }
+        info["secret_params"] = .array(hidden.sorted().map { .string($0) })
         return [
             "model_name": .string(deployment.modelName),
-            "litellm_params": .object(params),
-            "model_info": .object(ModelInfoEnrichment.enrich(deployment, costMap: costMap)),
+            "litellm_params": .object(redacted.merging(defaultFlags) { configured, _ in configured }),
+            "model_info": .object(info),
         ]
+    }
+
+    /// Whether `value` holds the redaction placeholder anywhere.
+    static func masks(_ value: JSONValue) -> Bool {
+        switch value {
+        case .string(let text): return text == Redaction.placeholder
+        case .array(let items): return items.contains(where: masks)
+        case .object(let members): return members.values.contains(where: masks)
+        default: return false
+        }
     }
 }

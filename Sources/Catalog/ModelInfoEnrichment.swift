@@ -16,7 +16,8 @@ public enum ModelInfoEnrichment {
     ///    `ModelInfoSchema` keys only — LiteLLM shows no other cost-map field in `model_info`;
     /// 4. null for every other `ModelInfoSchema` and `coreKeys` key.
     ///
-    /// `id`, `db_model` (whether it lives in the database rather than a config file), `team_id` (the
+    /// `id`, `db_model` (whether it lives in the database rather than a config file), `catalog_source`
+    /// (where it came from: `config`, `api` or `sql`), `team_id` (the
     /// owning tenant, absent for a shared model), `key`, `pricing_overrides` and `version` (the
     /// stored version, which an If-Match names; LiteLLM has none) are ours to say and cannot be
     /// overridden. So are `price_provenance` (each shown price's layer: `deployment` for the
@@ -24,19 +25,17 @@ public enum ModelInfoEnrichment {
     /// `pricing_drift` (a shown override whose upstream price changed since it was set). `tpm`/`rpm` are not copied from `litellm_params`: LiteLLM
     /// shows them there, and here only what the cost map says.
     public static func enrich(_ deployment: Deployment, costMap: CostMap) -> [String: JSONValue] {
-        let found = costEntry(for: deployment, in: costMap)
-        var info: [String: JSONValue] = [:]
-        for key in ModelInfoSchema.keys { info[key] = found?.entry[key] ?? .null }
-        for key in coreKeys where info[key] == nil { info[key] = found?.entry[key] ?? .null }
-
+        let layers = ShownLayers(deployment, costMap: costMap)
+        let found = layers.found
         let overrides = deployment.litellmParams.filter { isPriceKey($0.key) && !$0.value.isNull }.keys.sorted()
-        for key in overrides { info[key] = deployment.litellmParams[key] }
-
-        for (key, value) in Redaction.redact(deployment.modelInfo, document: .modelInfo) where !value.isNull { info[key] = value }
-
-        if info["litellm_provider"]?.isNull != false {
-            info["litellm_provider"] = .string(Provider.of(deployment, costEntry: found?.entry))
+        var info: [String: JSONValue] = [:]
+        for key in ModelInfoSchema.keys + coreKeys + overrides + layers.own.keys where info[key] == nil {
+            let value = layers.value(key)
+            // A key of the model's own that is null and that no layer fills is not shown.
+            if value.isNull, !mapKeys.contains(key) { continue }
+            info[key] = value
         }
+        info["litellm_provider"] = .string(layers.provider)
         // We have no auto-router deployments; LiteLLM says false rather than null.
         if info["member_auto_router"]?.isNull != false { info["member_auto_router"] = false }
         // LiteLLM computes supported_openai_params from each provider's code; we have no such
@@ -44,6 +43,7 @@ public enum ModelInfoEnrichment {
 
         info["id"] = .string(deployment.id)
         info["db_model"] = .bool(deployment.source != .config)
+        info["catalog_source"] = .string(deployment.source.rawValue)
         info["team_id"] = deployment.tenantID.map(JSONValue.string)
         info["key"] = found.map { .string($0.key) } ?? .null
         info["version"] = .int(deployment.version)
@@ -68,6 +68,41 @@ public enum ModelInfoEnrichment {
         let drifted = override.map { $0.drift(from: found.flatMap { costMap.entries[$0.key] }) } ?? []
         info["pricing_drift"] = .bool(drifted.contains { provenance[$0] == "override" })
         return info
+    }
+
+    /// The keys `model_info` shows from the cost map (null when the map has none).
+    static let mapKeys: Set<String> = Set(ModelInfoSchema.keys + coreKeys)
+
+    /// Where each shown `model_info` value comes from, for one deployment: the precedence of
+    /// `enrich`, key by key, so that a listing that sorts or filters by a shown value (a price, the
+    /// provider, the mode) reads it exactly as `/model/info` shows it, without building the whole
+    /// view.
+    public struct ShownLayers: Sendable {
+        /// The deployment's own `model_info`, through the redaction rule.
+        public let own: [String: JSONValue]
+        let deployment: Deployment
+        /// The cost-map entry (`costEntry(for:in:)`) and its key.
+        public let found: (key: String, entry: [String: JSONValue])?
+
+        public init(_ deployment: Deployment, costMap: CostMap) {
+            self.deployment = deployment
+            self.own = Redaction.redact(deployment.modelInfo, document: .modelInfo)
+            self.found = ModelInfoEnrichment.costEntry(for: deployment, in: costMap)
+        }
+
+        /// The value shown for `key`: the model's own (non-null), else a price set in
+        /// `litellm_params`, else the cost map's for the keys shown from it, else null.
+        public func value(_ key: String) -> JSONValue {
+            if let value = own[key], !value.isNull { return value }
+            if isPriceKey(key), let value = deployment.litellmParams[key], !value.isNull { return value }
+            if mapKeys.contains(key), let value = found?.entry[key] { return value }
+            return .null
+        }
+
+        /// The provider shown: the model's own `litellm_provider`, else `Provider.of`.
+        public var provider: String {
+            value("litellm_provider").stringValue ?? Provider.of(deployment, costEntry: found?.entry)
+        }
     }
 
     /// The cost-map entry describing a deployment, and its key: the first of
@@ -96,7 +131,9 @@ public enum ModelInfoEnrichment {
 
     /// `model_info` keys the enrichment always says itself: a body that echoes a read's
     /// `model_info` does not store them.
-    public static let shownOnly: Set<String> = ["db_model", "key", "pricing_overrides", "version", "price_provenance", "pricing_drift"]
+    public static let shownOnly: Set<String> = [
+        "db_model", "catalog_source", "key", "pricing_overrides", "version", "price_provenance", "pricing_drift", "secret_params",
+    ]
 
     private static func sanitized(_ entry: [String: JSONValue]) -> [String: JSONValue] {
         var clean = entry

@@ -46,11 +46,20 @@ struct KeyController: Sendable {
             throw CatalogError.invalid(field: "key", message: "the query parameter key is required")
         }
         // The master key has no record: asked about itself, it says what it is (never its text).
+        // Asked about itself, a key also learns what it may do (`AccessPolicy.offers`), so that the
+        // admin page offers nothing the API would refuse.
+        let offers = JSONValue.object(AccessPolicy.offers(principal).mapValues { .bool($0) })
         if asked == nil, principal.actor == Principal.master.actor {
-            return JSONBody.response(["key": .null, "info": ["key_alias": "master key", "role": "admin", "team_id": .null]])
+            return JSONBody.response(["key": .null, "info": ["key_alias": "master key", "role": "admin", "team_id": .null,
+                                                             "permissions": offers]])
         }
         let record = try await visibleRecord(key, to: principal)
-        return EntityTags.tagged(JSONBody.response(["key": .string(record.token), "info": Self.json(record)]), version: record.version)
+        var info = Self.json(record)
+        if asked == nil, case .object(var members) = info {
+            members["permissions"] = offers
+            info = .object(members)
+        }
+        return EntityTags.tagged(JSONBody.response(["key": .string(record.token), "info": info]), version: record.version)
     }
 
     /// The keys the caller may read, oldest first, a page at a time: tokens, or with

@@ -72,7 +72,7 @@ struct ModelReadController: Sendable {
     }
 
     @Sendable func modelInfoPage(_ request: Request, context: CatalogRequestContext) async throws -> Response {
-        try await respond(request, context: context, reads: ["page", "size", "search"]) { read in try page(read) }
+        try await respond(request, context: context, reads: ["page", "size"] + DeploymentQuery.parameterNames) { read in try page(read) }
     }
 
     func page(_ read: Read) throws -> JSONValue {
@@ -80,12 +80,8 @@ struct ModelReadController: Sendable {
         let query = request.uri.queryParameters
         let page = try Self.positiveInt(query["page"].map(String.init), field: "page", default: 1, max: Int(Int32.max))
         let size = try Self.positiveInt(query["size"].map(String.init), field: "size", default: 50, max: 1000)
-        var deployments = read.visible
-        if let search = query["search"].map(String.init), !search.isEmpty {
-            deployments = deployments.filter {
-                $0.modelName.localizedCaseInsensitiveContains(search) || $0.litellmModel.localizedCaseInsensitiveContains(search)
-            }
-        }
+        let narrowing = try DeploymentQuery { query[Substring($0)].map(String.init) }
+        let deployments = narrowing.apply(read.visible, costMap: read.state.costMap)
         let total = deployments.count
         let start = min((page - 1) * size, total)
         let pageItems = deployments[start..<min(start + size, total)]

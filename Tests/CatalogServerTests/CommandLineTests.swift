@@ -127,6 +127,6 @@ struct CommandLineTests {
         // Enriched from the cost map, redacted like the API.
         let first = try #require(data.first { ($0["model_info"] as? [String: Any])?["id"] as? String == "dep-0045" })
         #expect((first["model_info"] as? [String: Any])?["input_cost_per_token"] is Double)
-        #expect(!json.stdout.contains("sk-test-123") && !json.stdout.contains("\"api_key\""))
+        #expect(!json.stdout.contains("sk-test-123") && !json.stdout.contains("\"api_key\":"))
     }
 }

@@ -41,10 +41,20 @@ struct ReferenceShapeTests {
             let id = try #require(view["model_info"]?["id"]?.stringValue)
             let theirs = try #require(reference[id], "no reference entry for \(id)")
             let (paths, expected) = (view.keyPaths(), theirs.keyPaths())
-            // Ours alone (README, "Safe edits"): the stored version, which an If-Match names, and
-            // where each price came from.
-            let ourKeys = paths.subtracting(expected).filter { !$0.hasPrefix("model_info.price_provenance.") }
-            #expect(ourKeys == ["model_info.version", "model_info.price_provenance", "model_info.pricing_drift"], "\(id): keys LiteLLM does not have")
+            // Ours alone (README, "Safe edits", "The admin page"): the stored version, which an
+            // If-Match names, where each price came from, where the model came from and which
+            // parameters are hidden.
+            let ourKeys = paths.subtracting(expected).filter {
+                !$0.hasPrefix("model_info.price_provenance.") && !$0.hasPrefix("model_info.secret_params.")
+            }
+            #expect(ourKeys == ["model_info.version", "model_info.price_provenance", "model_info.pricing_drift",
+                                "model_info.catalog_source", "model_info.secret_params"], "\(id): keys LiteLLM does not have")
+            #expect(view["model_info"]?["catalog_source"] == "config")
+            // Every parameter LiteLLM leaves out of its view or masks is named as hidden, and only those.
+            let hidden = Set(view["model_info"]?["secret_params"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+            let shownParams = theirs["litellm_params"]?.objectValue ?? [:]
+            let given = try #require(Fixtures.deployments().first { $0.id == id }).litellmParams
+            #expect(hidden == Set(given.compactMap { name, value in shownParams[name].map { Self.same($0, value) } == true ? nil : name }), "\(id): secret_params")
             #expect(view["model_info"]?["version"] == 1)
             #expect(view["model_info"]?["pricing_drift"] == false)
             #expect(expected.subtracting(paths).isEmpty, "\(id): keys LiteLLM has and we do not")
