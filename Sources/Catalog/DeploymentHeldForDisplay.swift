@@ -7,9 +7,15 @@ extension Deployment {
     /// deployment, at about one byte of memory per byte of JSON rather than eighteen, and without
     /// redacting or encoding nested values on every request. Writes never start from it: they read
     /// the row they change.
+    ///
+    /// A top-level parameter the rule drops (`api_key`) is held as the placeholder, which the rule
+    /// drops again when it is shown: so that a view can still say the secret is set
+    /// (`model_info.secret_params`) without the value being in memory.
     public var heldForDisplay: Deployment {
         var held = self
-        held.litellmParams = Self.compacted(Redaction.redact(litellmParams, document: .litellmParams))
+        var params = Redaction.redact(litellmParams, document: .litellmParams)
+        for name in litellmParams.keys where params[name] == nil { params[name] = .string(Redaction.placeholder) }
+        held.litellmParams = Self.compacted(params)
         held.modelInfo = Self.compacted(Redaction.redact(modelInfo, document: .modelInfo))
         return held
     }
