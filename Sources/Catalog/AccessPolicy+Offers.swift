@@ -12,7 +12,9 @@ extension AccessPolicy {
     /// - `create_credentials`: add credentials (its team's, for a tenant admin);
     /// - `change_cost_map`: reload the cost map and set price overrides;
     /// - `plan_config`: plan and apply a config import;
-    /// - `read_fleet`: list the replicas and stream subscribers.
+    /// - `read_fleet`: list the replicas and stream subscribers;
+    /// - `read_team_history`, `read_shared_history`: read the history of a team's models, or of
+    ///   shared ones.
     public static func offers(_ principal: Principal) -> [String: Bool] {
         var unlisted = principal
         unlisted.allowedModels = nil
@@ -31,6 +33,8 @@ extension AccessPolicy {
             "change_cost_map": may(.change, .costMap),
             "plan_config": may(.create, .config),
             "read_fleet": mayReadFleet(principal),
+            "read_team_history": may(.read, .history(tenant: team, name: "")),
+            "read_shared_history": may(.read, .history(tenant: nil, name: "")),
         ]
     }
 }

@@ -11,7 +11,12 @@ import TestSupport
 struct AdminPageTests {
     static let chromium = "/usr/bin/chromium"
 
-    @Test("sign in, list, search and page 1,052 deployments, see a plain-SQL write live, a tenant admin sees only its team; no JS error, no serious axe violation",
+    @Test("""
+        sign in; list, filter, sort, search and page 1,052 deployments; add a model with a literal secret that never reaches the \
+        browser; edit it; two tabs conflict and reapply; restore; delete; a plain-SQL write live; credentials, keys, cost map, \
+        fleet and import pages; keyboard only; a tenant admin and a member are offered only what they may do; no JS error, \
+        no serious axe violation
+        """,
           .timeLimit(.minutes(15)))
     func browser() async throws {
         #expect(FileManager.default.isExecutableFile(atPath: Self.chromium),
@@ -50,7 +55,7 @@ struct AdminPageTests {
             #expect(run.termination == .exited(0), "the admin page checks failed (\(run.termination)):\n\(run.output.suffix(8000))")
             #expect(run.output.contains("admin page checks passed"))
         }
-        for name in ["sign-in", "models", "model"] {
+        for name in ["sign-in", "models", "model", "model-form", "conflict", "credentials", "teams", "cost-map", "fleet", "import"] {
             for variant in ["desktop-light", "desktop-dark", "phone-light", "phone-dark"] {
                 #expect(FileManager.default.fileExists(atPath: "\(artifacts)/\(name)-\(variant).png"), "no screenshot \(name)-\(variant)")
             }

@@ -126,7 +126,7 @@ struct ModelPageQueryTests {
                 return ((response.body as? [String: Any])?["info"] as? [String: Any])?["permissions"] as? [String: Bool] ?? [:]
             }
             let names = ["create_models", "change_team_models", "change_shared_models", "manage_keys", "manage_teams",
-                         "create_credentials", "change_cost_map", "plan_config", "read_fleet"]
+                         "create_credentials", "change_cost_map", "plan_config", "read_fleet", "read_team_history", "read_shared_history"]
             let master = try await permissions(adminHeaders)
             #expect(master.keys.sorted() == names.sorted())
             #expect(master.values.allSatisfy { $0 })
@@ -140,10 +140,11 @@ struct ModelPageQueryTests {
             let tenantAdmin = try await permissions(try await key("tenant_admin"))
             #expect(tenantAdmin == ["create_models": true, "change_team_models": true, "change_shared_models": false,
                                     "manage_keys": true, "manage_teams": false, "create_credentials": true,
-                                    "change_cost_map": false, "plan_config": false, "read_fleet": false])
+                                    "change_cost_map": false, "plan_config": false, "read_fleet": false,
+                                    "read_team_history": true, "read_shared_history": false])
             let member = try await permissions(try await key("tenant_member"))
             #expect(member.keys.sorted() == names.sorted())
-            #expect(member.values.allSatisfy { !$0 })
+            #expect(member.filter(\.value).keys.sorted() == ["read_team_history"], "a member only reads")
             // Asked about another key, no permissions: they are the caller's own.
             let other = try await client.json("/key/list?return_full_object=true")
             let token = try #require((((other.body as? [String: Any])?["keys"] as? [[String: Any]])?.first)?["token"] as? String)

@@ -19,11 +19,12 @@ export async function renderModel(view, id) {
   fill(view, h("p", {}, "Loading…"));
   let entry, etag, history;
   try {
-    const [info, log] = await Promise.all([
-      api(`/model/info?litellm_model_id=${encodeURIComponent(id)}`),
-      api(`/model/history?model_id=${encodeURIComponent(id)}`).catch(() => ({ body: { data: [] } })),
-    ]);
-    [entry, etag, history] = [info.body.data[0], info.etag, log.body.data ?? []];
+    const info = await api(`/model/info?litellm_model_id=${encodeURIComponent(id)}`);
+    [entry, etag] = [info.body.data[0], info.etag];
+    // A shared model's history is for admins: a key that may not read it does not ask.
+    history = session.may(entry.model_info.team_id ? "read_team_history" : "read_shared_history")
+      ? (await api(`/model/history?model_id=${encodeURIComponent(id)}`)).body.data ?? []
+      : null;
   } catch (error) {
     fill(view, errorNote(error), h("p", {}, h("a", { href: "#/models" }, "← Models")));
     return;
@@ -96,7 +97,7 @@ export async function renderModel(view, id) {
     h("h3", {}, "litellm_params"),
     h("pre", { id: "params" }, JSON.stringify(entry.litellm_params, null, 2)),
     h("h3", {}, "History"),
-    h("ol", { id: "history" }, history.map((change) =>
+    history === null ? h("p", { class: "hint" }, "The history of a shared model is for admins.") : h("ol", { id: "history" }, history.map((change) =>
       h("li", { "data-version": change.version },
         h("span", {}, `${when(change.changed_at)} — ${change.op} by ${change.changed_by ?? "SQL"} (version ${change.version})`),
         mayChange && change.after && change.version !== version ? [" ", restore(change)] : null,
