@@ -31,13 +31,25 @@ public enum DeploymentView {
         ]
     }
 
-    /// Whether `value` holds the redaction placeholder anywhere.
+    /// Whether `value` holds the redaction placeholder anywhere. A held (encoded) value is searched
+    /// in its bytes for the placeholder as a JSON string, rather than decoded on every read.
     static func masks(_ value: JSONValue) -> Bool {
         switch value {
         case .string(let text): return text == Redaction.placeholder
         case .array(let items): return items.contains(where: masks)
         case .object(let members): return members.values.contains(where: masks)
+        case .encoded(let encoded): return contains(encoded.bytes, quotedPlaceholder)
         default: return false
         }
+    }
+
+    static let quotedPlaceholder = Array("\"\(Redaction.placeholder)\"".utf8)
+
+    private static func contains(_ bytes: [UInt8], _ needle: [UInt8]) -> Bool {
+        guard bytes.count >= needle.count else { return false }
+        for start in 0...(bytes.count - needle.count) where bytes[start] == needle[0] {
+            if bytes[start..<(start + needle.count)].elementsEqual(needle) { return true }
+        }
+        return false
     }
 }
