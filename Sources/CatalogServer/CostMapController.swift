@@ -46,10 +46,7 @@ struct CostMapController: Sendable {
         try AccessPolicy.authorize(principal, .change, .costMap)
         var url = defaultSource
         var force = false
-        var request = request
-        let buffer = try await request.collectBody(upTo: RequestJSON.maxBodySize)
-        if buffer.readableBytes > 0 {
-            let body = try await RequestJSON.read(request)
+        if let body = try await RequestJSON.readOptional(request) {
             guard case .object(let members) = body else {
                 throw CatalogError.invalid(field: nil, message: "the request body must be a JSON object")
             }

@@ -39,6 +39,8 @@ struct BadInputTests {
         Case(uri: "/model/new", method: .post, body: #"{"model_name":"x\u0000y","litellm_params":{"model":"m"}}"#, status: 400, field: "model_name"),
         Case(uri: "/model/new", method: .post, body: #"{"model_name":"'); DROP TABLE models; --","litellm_params":{"model":"m"},"model_info":{"base_model":{"$ne":1}}}"#, status: 400, field: "model_info.base_model"),
         Case(uri: "/model/new", method: .post, body: "{\"model_name\":\"big\",\"litellm_params\":{\"model\":\"m\",\"pad\":\"" + String(repeating: "x", count: 1_100_000) + "\"}}", status: 413, field: nil),
+        Case(uri: "/reload/model_cost_map", method: .post, body: "{\"url\":\"" + String(repeating: "x", count: 1_100_000) + "\"}", status: 413, field: nil),
+        Case(uri: "/reload/model_cost_map", method: .post, body: #"{"force":"yes"}"#, status: 400, field: "force"),
         Case(uri: "/model/update", method: .post, body: #"{"model_name":"renamed"}"#, status: 400, field: "model_info.id"),
         Case(uri: "/model/update", method: .post, body: #"{"model_info":{"id":"no-such-model"},"model_name":"y"}"#, status: 404, field: nil),
         Case(uri: "/model/update", method: .post, body: #"{"model_info":{"id":"m-1"},"litellm_params":{"model":""}}"#, status: 400, field: "litellm_params.model"),
