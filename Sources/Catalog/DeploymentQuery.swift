@@ -67,6 +67,8 @@ public struct DeploymentQuery: Sendable, Hashable {
 
     /// `deployments` narrowed and ordered. Ties keep their catalog order, so pages are stable.
     public func apply(_ deployments: [Deployment], costMap: CostMap) -> [Deployment] {
+        // The models page's first request narrows nothing: no copy of every deployment for it.
+        if search == nil, provider == nil, mode == nil, blocked == nil, sortBy == nil { return deployments }
         var kept: [(deployment: Deployment, shown: ModelInfoEnrichment.ShownLayers?)] = []
         kept.reserveCapacity(deployments.count)
         for deployment in deployments {

@@ -393,6 +393,10 @@ def main() -> None:
         assert storage["session"].get("modelcatalog.key") == MASTER, storage
         assert MASTER not in json.dumps(storage["local"]) and MASTER not in storage["cookies"], "the key left sessionStorage"
         assert MASTER not in page.url, "the key is in the URL"
+        # A reload keeps the tab signed in (the first page is asked for beside the key's details).
+        page.reload()
+        expect(page.locator("#models caption")).to_have_text("1052 deployments", timeout=15_000)
+        expect(page.locator("#who")).to_have_text("master key")
 
         # The models page: 50 rows a page, searched, paged.
         rows = page.locator("#models tbody tr")

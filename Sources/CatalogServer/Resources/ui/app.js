@@ -5,7 +5,7 @@ import { $, KEY, current, errorNote, session, stream } from "./api.js";
 import { renderCostMap, renderCredentials, renderFleet, renderImport, renderTeams } from "./admin.js";
 import { renderModel } from "./model.js";
 import { renderModelForm } from "./model-form.js";
-import { renderModels } from "./models.js";
+import { prefetchModels, renderModels } from "./models.js";
 
 const THEME = "modelcatalog.theme";
 
@@ -104,6 +104,9 @@ let rendering = 0;
 async function render() {
   if (!sessionStorage.getItem(KEY)) return showLogin();
   if (!session.principal) {
+    // A key kept from before (a reload, a new visit in this tab): the models list is asked for
+    // at once, beside the key's details, rather than after them.
+    if ((location.hash || "#/models") === "#/models") prefetchModels();
     try {
       session.principal = await whoAmI();
     } catch (error) {

@@ -16,6 +16,33 @@ const SOURCES = { config: "config", api: "API", sql: "SQL" };
 const state = { page: 1, size: 50, search: "", provider: "", mode: "", team: "", sortBy: "", sortOrder: "asc" };
 /** Each listed model's version when last shown, to mark the rows that changed. */
 const versions = new Map();
+/** A first page asked for before the page knew who signed in: { query, response }. */
+let prefetched = null;
+
+/** The query of the page `state` describes; the team filter only for a key that reads every team. */
+function pageQuery(readsEveryTeam) {
+  const query = new URLSearchParams({ page: state.page, size: state.size });
+  if (state.search) query.set("search", state.search);
+  if (state.provider) query.set("provider", state.provider);
+  if (state.mode) query.set("mode", state.mode);
+  if (state.team && readsEveryTeam) query.set("team_id", state.team);
+  if (state.sortBy) {
+    query.set("sortBy", state.sortBy);
+    query.set("sortOrder", state.sortOrder);
+  }
+  return query.toString();
+}
+
+/**
+ * Asks for the page the models page will show first, while the key's own details are still on
+ * their way: the two requests go out together instead of one after the other.
+ */
+export function prefetchModels() {
+  const query = pageQuery(!state.team);
+  const response = api(`/v2/model/info?${query}`);
+  response.catch(() => {});  // a refused key is handled by the sign-in, not here
+  prefetched = { query, response };
+}
 
 function modelRow(entry) {
   const info = entry.model_info ?? {};
@@ -81,17 +108,11 @@ export async function renderModels(view) {
   let generation = 0;
   async function load(highlight = false) {
     const mine = ++generation;
-    const query = new URLSearchParams({ page: state.page, size: state.size });
-    if (state.search) query.set("search", state.search);
-    if (state.provider) query.set("provider", state.provider);
-    if (state.mode) query.set("mode", state.mode);
-    if (state.team && readsEveryTeam) query.set("team_id", state.team);
-    if (state.sortBy) {
-      query.set("sortBy", state.sortBy);
-      query.set("sortOrder", state.sortOrder);
-    }
+    const query = pageQuery(readsEveryTeam);
+    const early = prefetched?.query === query && !highlight ? prefetched.response : null;
+    prefetched = null;
     try {
-      const { body: page } = await api(`/v2/model/info?${query}`);
+      const { body: page } = await (early ?? api(`/v2/model/info?${query}`));
       if (mine !== generation) return;  // a newer query is on its way
       const rows = page.data.map((entry) => {
         const row = modelRow(entry);
