@@ -67,6 +67,8 @@ public final class ChangeListenerService: Service, Sendable {
                 for try await _ in listener {
                     state.withLockedValue { $0.notifications += 1 }
                     metrics.notificationReceived()
+                    // A notification already waiting is still delivered after cancellation.
+                    guard !Task.isCancelled else { break }
                     try await store.catchUp()
                 }
                 listener.stop()

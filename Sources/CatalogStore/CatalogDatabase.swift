@@ -104,10 +104,16 @@ public final class CatalogDatabase: Sendable {
 
     /// LISTENs for the change log's notifications on a dedicated connection. Returns once the
     /// server confirmed the LISTEN, so nothing committed after this returns can be missed.
+    ///
+    /// Notifications that arrive while the consumer is catching up collapse into the newest: a
+    /// catch-up reads the log, so one is enough for any number. (A transaction of 100,000 rows
+    /// sends 100,000 notifications; one round each kept a replica busy for minutes, and deaf to
+    /// its own shutdown.)
     public func listen() async throws -> ChangeNotifications {
         do {
             return ChangeNotifications(try await PostgresListener.listen(
-                conninfo: configuration.conninfo, channel: ChangeFeed.channel, applicationName: Self.applicationName))
+                conninfo: configuration.conninfo, channel: ChangeFeed.channel, applicationName: Self.applicationName,
+                buffering: .bufferingNewest(1)))
         } catch {
             throw StoreErrors.domainError(error)
         }
@@ -127,7 +133,8 @@ public struct PoolStatistics: Sendable {
     public var replacedConnections: Int
 }
 
-/// The change log's notifications on one dedicated connection: each is the seq of a new entry.
+/// The change log's notifications on one dedicated connection: each is the seq of a new entry
+/// (the newest of those that arrived while the consumer was busy).
 /// The sequence ends with an error when the connection is lost (reconnect and catch up: what was
 /// sent while away is gone), and when `stop()` is called.
 public struct ChangeNotifications: AsyncSequence, Sendable {

@@ -32,9 +32,16 @@ public final class PostgresListener: Sendable {
 
     /// Connects, runs `LISTEN` (the channel name quoted by libpq) and returns once the server has
     /// confirmed it, so that nothing sent after this returns can be missed.
-    public static func listen(conninfo: String, channel: String, applicationName: String? = nil) async throws -> PostgresListener {
+    ///
+    /// `buffering`: what the sequence keeps while its consumer is busy. A consumer that only needs
+    /// to know that something arrived (it then reads what changed) keeps the newest one, so that a
+    /// burst of notifications costs one round of work, not one per notification.
+    public static func listen(
+        conninfo: String, channel: String, applicationName: String? = nil,
+        buffering: AsyncThrowingStream<PostgresNotification, Error>.Continuation.BufferingPolicy = .unbounded
+    ) async throws -> PostgresListener {
         let wake = try WakePipe()
-        let (stream, continuation) = AsyncThrowingStream<PostgresNotification, Error>.makeStream()
+        let (stream, continuation) = AsyncThrowingStream<PostgresNotification, Error>.makeStream(bufferingPolicy: buffering)
         // The consumer stopped (cancelled or done): wake the thread so that it closes the connection.
         continuation.onTermination = { _ in wake.wake() }
         let pid = try await withCheckedThrowingContinuation { (ready: CheckedContinuation<Int32, Error>) in

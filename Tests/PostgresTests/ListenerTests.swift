@@ -24,6 +24,28 @@ struct ListenerTests {
         await pool.close()
     }
 
+    @Test("a burst of notifications collapses to the newest while the consumer is busy (bufferingNewest)")
+    func burstCollapses() async throws {
+        let conninfo = try await TestDatabase.fresh()
+        let listener = try await PostgresListener.listen(conninfo: conninfo, channel: "burst", buffering: .bufferingNewest(1))
+        let pool = PostgresConnectionPool(configuration: .init(conninfo: conninfo, maxConnections: 1))
+        // One transaction: the server delivers its 1,000 notifications together at commit.
+        try await pool.transaction { connection in
+            try connection.query("SELECT pg_notify('burst', n::text) FROM generate_series(1, 1000) AS n")
+        }
+        // The consumer is busy elsewhere meanwhile.
+        try await Task.sleep(for: .seconds(1))
+        var received: [String] = []
+        for try await notification in listener.notifications {
+            received.append(notification.payload)
+            if notification.payload == "1000" { break }
+        }
+        #expect(received.last == "1000")
+        #expect(received.count < 1000, "the burst was delivered one by one: \(received.count)")
+        listener.stop()
+        await pool.close()
+    }
+
     @Test("ends cleanly when stopped (graceful shutdown)")
     func endsOnStop() async throws {
         let conninfo = try await TestDatabase.fresh()
