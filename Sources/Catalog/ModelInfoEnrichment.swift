@@ -28,12 +28,13 @@ public enum ModelInfoEnrichment {
         let layers = ShownLayers(deployment, costMap: costMap)
         let found = layers.found
         let overrides = deployment.litellmParams.filter { isPriceKey($0.key) && !$0.value.isNull }.keys.sorted()
-        var info: [String: JSONValue] = [:]
-        for key in ModelInfoSchema.keys + coreKeys + overrides + layers.own.keys where info[key] == nil {
+        var info = [String: JSONValue](minimumCapacity: mapKeyList.count + overrides.count + 8)
+        for (key, isPrice) in mapKeyList { info[key] = layers.value(key, isPrice: isPrice, fromMap: true) }
+        for key in overrides where info[key] == nil { info[key] = layers.value(key, isPrice: true, fromMap: false) }
+        // A key of the model's own that is null and that no layer fills is not shown.
+        for key in layers.own.keys where info[key] == nil {
             let value = layers.value(key)
-            // A key of the model's own that is null and that no layer fills is not shown.
-            if value.isNull, !mapKeys.contains(key) { continue }
-            info[key] = value
+            if !value.isNull { info[key] = value }
         }
         info["litellm_provider"] = .string(layers.provider)
         // We have no auto-router deployments; LiteLLM says false rather than null.
@@ -72,6 +73,12 @@ public enum ModelInfoEnrichment {
 
     /// The keys `model_info` shows from the cost map (null when the map has none).
     static let mapKeys: Set<String> = Set(ModelInfoSchema.keys + coreKeys)
+    /// The same keys in order, each with whether it is a price: what every view walks, so that
+    /// neither is worked out again for every deployment.
+    static let mapKeyList: [(key: String, isPrice: Bool)] = {
+        var seen = Set<String>()
+        return (ModelInfoSchema.keys + coreKeys).filter { seen.insert($0).inserted }.map { ($0, isPriceKey($0)) }
+    }()
 
     /// Where each shown `model_info` value comes from, for one deployment: the precedence of
     /// `enrich`, key by key, so that a listing that sorts or filters by a shown value (a price, the
@@ -93,9 +100,14 @@ public enum ModelInfoEnrichment {
         /// The value shown for `key`: the model's own (non-null), else a price set in
         /// `litellm_params`, else the cost map's for the keys shown from it, else null.
         public func value(_ key: String) -> JSONValue {
-            if let value = own[key], !value.isNull { return value }
-            if isPriceKey(key), let value = deployment.litellmParams[key], !value.isNull { return value }
-            if mapKeys.contains(key), let value = found?.entry[key] { return value }
+            value(key, isPrice: isPriceKey(key), fromMap: mapKeys.contains(key))
+        }
+
+        /// `value(_:)` for a key whose kind the caller already knows.
+        func value(_ key: String, isPrice: Bool, fromMap: Bool) -> JSONValue {
+            if !own.isEmpty, let value = own[key], !value.isNull { return value }
+            if isPrice, let value = deployment.litellmParams[key], !value.isNull { return value }
+            if fromMap, let value = found?.entry[key] { return value }
             return .null
         }
 

@@ -129,7 +129,13 @@ extension ModelBatchTests {
             #expect(batch.status == .ok)
         }
         let feed = ChangeFeed(pool: catalog.pool)
-        let all = try await feed.page(after: FeedPosition(horizon: 0, included: []), limit: 100).final
+        // An entry is final once no older transaction is open anywhere on the server (the horizon
+        // is the cluster's): tests running beside this one may hold it back for a while.
+        var all: [CatalogChange] = []
+        try await eventually("the batch is below the horizon", timeout: .seconds(60)) {
+            all = try await feed.page(after: FeedPosition(horizon: 0, included: []), limit: 100).final
+            return all.count >= 3
+        }
         let batchXid = try #require(all.last?.xid)
         #expect(all.filter { $0.xid == batchXid }.count == 3)
         // A page size that ends inside the batch still hands the whole batch over.
