@@ -17,8 +17,10 @@ struct SchemathesisTests {
     static let maxExamples = 20
 
     /// The run's bound: with 60 operations, and the LiteLLM suites' proxies and pip installs running
-    /// beside it on two cores, a run took more than 14 minutes (2026-12-07).
-    @Test("schemathesis finds no 5xx and no response that contradicts openapi.yaml", .timeLimit(.minutes(22)))
+    /// beside it on two cores, a run took more than 14 minutes (2026-12-07), and 16.6 minutes once
+    /// `/v2/model/info` grew its filters and sorts (a fresh-clone CI run, same day). The bound keeps
+    /// half as much again in hand; the whole suite stays far inside CI's 90 minutes.
+    @Test("schemathesis finds no 5xx and no response that contradicts openapi.yaml", .timeLimit(.minutes(30)))
     func noServerErrorNoSchemaViolation() async throws {
         let environment = PythonVirtualEnvironment.openAPI
         _ = try await environment.prepare()
@@ -61,7 +63,7 @@ struct SchemathesisTests {
                 environment: PythonVirtualEnvironment.processEnvironment.merging(
                     ["SCHEMATHESIS_HOOKS": hooks, "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"]
                 ) { _, new in new },
-                timeout: .seconds(1260), workingDirectory: directory.path)
+                timeout: .seconds(1740), workingDirectory: directory.path)
             #expect(run.termination == .exited(0), "schemathesis reported failures (\(run.termination)):\n\(run.output)")
 
             // The run must have tested every operation, so that a pass means something.

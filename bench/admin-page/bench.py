@@ -71,16 +71,16 @@ import http.client
 import json
 import os
 import platform
-import re
 import secrets
 import shutil
 import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from harness import Child, Client, free_port, log, percentile, wait_http  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-dev-shm-usage"]
@@ -143,67 +143,8 @@ TIMINGS = """
 """
 
 
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
 def load_average() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-
-
-class Child:
-    """A started process whose output goes to a file."""
-
-    def __init__(self, name: str, argv: list[str], env: dict[str, str], cwd: str, logs: Path) -> None:
-        self.name = name
-        self.log_path = logs / f"{re.sub(r'[^a-z0-9]+', '-', name.lower())}.log"
-        self.log_file = open(self.log_path, "wb")
-        self.process = subprocess.Popen(argv, env=env, cwd=cwd, stdout=self.log_file, stderr=subprocess.STDOUT,
-                                        stdin=subprocess.DEVNULL, start_new_session=True)
-
-    def output(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            started = time.monotonic()
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-                log(f"{self.name} stopped in {time.monotonic() - started:.1f} s (exit {self.process.returncode})")
-            except subprocess.TimeoutExpired:
-                log(f"{self.name} did not stop within 30 s of SIGTERM: killed")
-                self.process.kill()
-                self.process.wait(timeout=10)
-        self.log_file.close()
-
-
-class Client:
-    """One keep-alive HTTP/1.1 connection to 127.0.0.1:port."""
-
-    def __init__(self, port: int, key: str | None = None) -> None:
-        self.port = port
-        self.key = key
-        self.connection: http.client.HTTPConnection | None = None
-
-    def request(self, method: str, path: str, body: object | None = None) -> tuple[int, bytes]:
-        data = None if body is None else json.dumps(body).encode()
-        headers = {"Content-Type": "application/json"} if data is not None else {}
-        if self.key:
-            headers["Authorization"] = f"Bearer {self.key}"
-        for attempt in (1, 2):
-            if self.connection is None:
-                self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
-            try:
-                self.connection.request(method, path, body=data, headers=headers)
-                response = self.connection.getresponse()
-                return response.status, response.read()
-            except (ConnectionError, http.client.HTTPException, OSError):
-                self.connection.close()
-                self.connection = None
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
 
 
 def timed_get(port: int, key: str, path: str, gzip: bool) -> tuple[float, int]:
@@ -225,32 +166,6 @@ def timed_get(port: int, key: str, path: str, gzip: bool) -> tuple[float, int]:
     if gzip and response.getheader("Content-Encoding") != "gzip":
         raise RuntimeError(f"GET {path} with Accept-Encoding: gzip came back as {response.getheader('Content-Encoding')!r}")
     return elapsed, len(body)
-
-
-def wait_http(port: int, path: str, timeout: float, child: Child) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if child.process.poll() is not None:
-            raise RuntimeError(f"{child.name} exited ({child.process.poll()}):\n{child.output()[-4000:]}")
-        try:
-            if Client(port).request("GET", path)[0] == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"{child.name}: 127.0.0.1:{port}{path} did not answer 200 within {timeout} s:\n{child.output()[-4000:]}")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    rank = max(1, int(-(-fraction * len(ordered) // 1)))  # nearest rank: ceil(p * n)
-    return ordered[min(rank, len(ordered)) - 1]
 
 
 def seed(conninfo: str, deployments: int, tenants: int) -> None:
