@@ -118,20 +118,18 @@ public struct DeploymentQuery: Sendable, Hashable {
     }
 
     static func compare(_ left: SortValue, _ right: SortValue, descending: Bool) -> ComparisonResult {
-        let ascending: ComparisonResult
+        // Values compare in the order asked; a missing one comes last whatever the order.
+        func ordered<T: Comparable>(_ a: T, _ b: T) -> ComparisonResult {
+            let (first, second) = descending ? (b, a) : (a, b)
+            return first < second ? .orderedAscending : first > second ? .orderedDescending : .orderedSame
+        }
         switch (left, right) {
         case (.none, .none): return .orderedSame
         case (.none, _): return .orderedDescending
         case (_, .none): return .orderedAscending
-        case (.text(let a), .text(let b)): ascending = a < b ? .orderedAscending : a > b ? .orderedDescending : .orderedSame
-        case (.number(let a), .number(let b)): ascending = a < b ? .orderedAscending : a > b ? .orderedDescending : .orderedSame
+        case (.text(let a), .text(let b)): return ordered(a, b)
+        case (.number(let a), .number(let b)): return ordered(a, b)
         default: return .orderedSame
-        }
-        guard descending else { return ascending }
-        switch ascending {
-        case .orderedAscending: return .orderedDescending
-        case .orderedDescending: return .orderedAscending
-        case .orderedSame: return .orderedSame
         }
     }
 }

@@ -48,14 +48,14 @@ struct KeyController: Sendable {
         // The master key has no record: asked about itself, it says what it is (never its text).
         // Asked about itself, a key also learns what it may do (`AccessPolicy.offers`), so that the
         // admin page offers nothing the API would refuse.
-        let offers = JSONValue.object(AccessPolicy.offers(principal).mapValues { .bool($0) })
-        if asked == nil, principal.actor == Principal.master.actor {
+        let offers: JSONValue? = asked == nil ? .object(AccessPolicy.offers(principal).mapValues { .bool($0) }) : nil
+        if let offers, principal.actor == Principal.master.actor {
             return JSONBody.response(["key": .null, "info": ["key_alias": "master key", "role": "admin", "team_id": .null,
                                                              "permissions": offers]])
         }
         let record = try await visibleRecord(key, to: principal)
         var info = Self.json(record)
-        if asked == nil, case .object(var members) = info {
+        if let offers, case .object(var members) = info {
             members["permissions"] = offers
             info = .object(members)
         }
