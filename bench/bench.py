@@ -112,16 +112,16 @@ def seed_sql(args):
         "({}, '{}', '{}', {}, '{}')".format(k, stem, model, "NULL" if base is None else "'%s'" % base, env)
         for k, (stem, model, base, env) in enumerate(TEMPLATES))
     tenant_expr = "NULL" if tenants == 0 else (
-        "CASE WHEN g <= {s} THEN NULL ELSE 't' || lpad((((g - {s} - 1) % {t}) + 1)::text, 4, '0') END"
+        "CASE WHEN g <= {s} THEN NULL ELSE 't' || lpad((((g - {s} - 1) % {t}) + 1)::text, greatest(4, length((((g - {s} - 1) % {t}) + 1)::text)), '0') END"
         .format(s=shared, t=tenants))
     sql = f"""\\set ON_ERROR_STOP on
 BEGIN;
 INSERT INTO tenants (id, alias)
-SELECT 't' || lpad(g::text, 4, '0'), 'Bench tenant ' || g FROM generate_series(1, {tenants}) g;
+SELECT 't' || lpad(g::text, greatest(4, length(g::text)), '0'), 'Bench tenant ' || g FROM generate_series(1, {tenants}) g;
 WITH tmpl (k, stem, model, base, env) AS (VALUES
     {values})
 INSERT INTO models (id, tenant_id, model_name, litellm_params, model_info, source)
-SELECT 'bench-' || lpad(g::text, 6, '0'),
+SELECT 'bench-' || lpad(g::text, greatest(6, length(g::text)), '0'),
        {tenant_expr},
        tmpl.stem || '-' || ((g / {len(TEMPLATES)}) % 25),
        jsonb_build_object('model', CASE WHEN tmpl.base IS NULL THEN tmpl.model ELSE tmpl.model || '-' || g END,
