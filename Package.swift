@@ -13,6 +13,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
@@ -40,7 +41,14 @@ let package = Package(
             ]
         ),
         // Pure domain: no I/O, no dependency of ours.
-        .target(name: "Catalog", dependencies: [.product(name: "Yams", package: "Yams")]),
+        .target(
+            name: "Catalog",
+            dependencies: [
+                .product(name: "Yams", package: "Yams"),
+                // TreeDictionary: the snapshot's persistent id and tenant indexes (DeploymentIndex).
+                .product(name: "HashTreeCollections", package: "swift-collections"),
+            ]
+        ),
         // SQL: migrations, repositories, change feed.
         .target(
             name: "CatalogStore",

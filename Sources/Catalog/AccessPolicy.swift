@@ -185,21 +185,20 @@ public enum AccessPolicy {
     /// The deployments `principal` may see, in their order. `tenantFilter` (`?team_id=`) narrows
     /// an admin's list to one tenant's models; a tenant key is already narrowed to its own and the
     /// shared ones, so for it the filter is ignored, as before. The same rule as `decide(_, .read,
-    /// .model)`, with the principal's part worked out once rather than per deployment: this runs
-    /// over the whole catalog on every uncached read.
-    public static func visible(_ deployments: [Deployment], to principal: Principal, tenantFilter: String? = nil) -> [Deployment] {
+    /// .model)`, with the principal's part worked out once rather than per deployment. A tenant
+    /// key's candidates are only its tenant's and the shared models (`DeploymentSource`): a read
+    /// costs the size of what the key may see, not of the catalog.
+    public static func visible(_ deployments: some DeploymentSource, to principal: Principal, tenantFilter: String? = nil) -> [Deployment] {
         switch readScope(of: principal) {
         case .everything:
-            guard let tenantFilter else { return deployments }
-            return deployments.filter { ExactID.same($0.tenantID, tenantFilter) }
+            return tenantFilter.map { deployments.deployments(ofTenants: [$0]) } ?? deployments.all
         case .everyTenant(let allowed):
-            return deployments.filter { deployment in
-                (tenantFilter.map { ExactID.same(deployment.tenantID, $0) } ?? true)
-                    && readsModel(tenant: deployment.tenantID, name: deployment.modelName, groups: { deployment.accessGroups },
-                                  own: nil, everyTenant: true, allowed: allowed)
+            return (tenantFilter.map { deployments.deployments(ofTenants: [$0]) } ?? deployments.all).filter { deployment in
+                readsModel(tenant: deployment.tenantID, name: deployment.modelName, groups: { deployment.accessGroups },
+                           own: nil, everyTenant: true, allowed: allowed)
             }
         case .tenant(let own, let allowed):
-            return deployments.filter { deployment in
+            return deployments.deployments(ofTenants: tenantsRead(own: own)).filter { deployment in
                 readsModel(tenant: deployment.tenantID, name: deployment.modelName, groups: { deployment.accessGroups },
                            own: own?.text, allowed: allowed)
             }
@@ -209,14 +208,21 @@ public enum AccessPolicy {
     /// The deployments `principal`'s tenant rule lets it see, before its allow-list narrows them
     /// (with `?team_id=` for admins, as `visible`): what a wildcard route may offer names from
     /// (`usesThroughWildcard`). Never shown as such.
-    public static func tenantVisible(_ deployments: [Deployment], to principal: Principal, tenantFilter: String? = nil) -> [Deployment] {
+    public static func tenantVisible(_ deployments: some DeploymentSource, to principal: Principal, tenantFilter: String? = nil) -> [Deployment] {
         switch readScope(of: principal) {
         case .everything, .everyTenant:
-            guard let tenantFilter else { return deployments }
-            return deployments.filter { ExactID.same($0.tenantID, tenantFilter) }
+            return tenantFilter.map { deployments.deployments(ofTenants: [$0]) } ?? deployments.all
         case .tenant(let own, _):
-            return deployments.filter { readsModel(tenant: $0.tenantID, name: $0.modelName, groups: { [] }, own: own?.text, allowed: .all) }
+            return deployments.deployments(ofTenants: tenantsRead(own: own)).filter {
+                readsModel(tenant: $0.tenantID, name: $0.modelName, groups: { [] }, own: own?.text, allowed: .all)
+            }
         }
+    }
+
+    /// The tenants whose models a tenant-scoped key reads: its own (if any) and the shared models
+    /// (nil). `readsModel` still decides each one; this only spares looking at the others.
+    private static func tenantsRead(own: ExactID?) -> [String?] {
+        own.map { [$0.text, nil] } ?? [nil]
     }
 
     /// Whether `principal` may use the model `name` through the wildcard route `route` (a

@@ -24,11 +24,9 @@ public struct CatalogSnapshot: Sendable {
     public let seq: Int64
     /// Grows by one with every snapshot a replica publishes: what cached answers are valid for.
     public let generation: Int64
-    /// Every deployment, in catalog order, as shown (`Deployment.heldForDisplay`): a snapshot
-    /// answers reads only.
-    public let deployments: [Deployment]
-    /// `deployments[i]`'s ordinal, ascending.
-    private let ordinals: [Int64]
+    /// Every deployment, in catalog order, as shown (`Deployment.heldForDisplay`), found by id and
+    /// by tenant: a snapshot answers reads only.
+    public let deployments: DeploymentIndex
     public let costMap: CostMap
     /// Live and expired keys by the SHA-256 digest of their text.
     public let keysByDigest: [[UInt8]: APIKeyRecord]
@@ -36,9 +34,6 @@ public struct CatalogSnapshot: Sendable {
     public let aliases: [ModelGroupAlias]
     /// The reusable credentials, as they may be shown (names, team, info, value names: never values).
     public let credentials: CredentialSet
-    /// Position of each deployment in `deployments`, by id: byte-exact, as the primary key is
-    /// (two canonically equivalent ids are two models).
-    private let positions: [ExactID: Int]
 
     /// `deployments` in catalog order with their `ordinals` (nil: numbered in the order given).
     public init(seq: Int64, generation: Int64 = 0, deployments: [Deployment], ordinals: [Int64]? = nil,
@@ -46,16 +41,8 @@ public struct CatalogSnapshot: Sendable {
                 credentials: CredentialSet = .empty) {
         let ordinals = ordinals ?? deployments.indices.map { Int64($0) + 1 }
         precondition(ordinals.count == deployments.count, "one ordinal per deployment")
-        self.init(seq: seq, generation: generation, held: Self.held(deployments), ordinals: ordinals, costMap: costMap,
-                  keysByDigest: keysByDigest, aliases: aliases, credentials: credentials)
-    }
-
-    /// Deployments already held for display, indexed here.
-    private init(seq: Int64, generation: Int64, held deployments: [Deployment], ordinals: [Int64], costMap: CostMap,
-                 keysByDigest: [[UInt8]: APIKeyRecord], aliases: [ModelGroupAlias], credentials: CredentialSet) {
-        self.init(seq: seq, generation: generation, deployments: deployments, ordinals: ordinals, costMap: costMap,
-                  keysByDigest: keysByDigest, aliases: aliases, credentials: credentials,
-                  positions: Dictionary(deployments.enumerated().map { (ExactID($1.id), $0) }, uniquingKeysWith: { first, _ in first }))
+        self.init(seq: seq, generation: generation, deployments: DeploymentIndex(sorted: Self.held(deployments), ordinals: ordinals),
+                  costMap: costMap, keysByDigest: keysByDigest, aliases: aliases, credentials: credentials)
     }
 
     /// `deployments` held for display, on every core: at start a replica converts its whole catalog.
@@ -70,92 +57,47 @@ public struct CatalogSnapshot: Sendable {
         return results.joined()
     }
 
-    /// With the index already known: a change that moves no deployment must not pay for
-    /// re-hashing every id (at 100,000 deployments that was most of a write's cost on a replica).
-    private init(seq: Int64, generation: Int64, deployments: [Deployment], ordinals: [Int64], costMap: CostMap,
-                 keysByDigest: [[UInt8]: APIKeyRecord], aliases: [ModelGroupAlias], credentials: CredentialSet, positions: [ExactID: Int]) {
+    private init(seq: Int64, generation: Int64, deployments: DeploymentIndex, costMap: CostMap,
+                 keysByDigest: [[UInt8]: APIKeyRecord], aliases: [ModelGroupAlias], credentials: CredentialSet) {
         self.seq = seq
         self.generation = generation
         self.deployments = deployments
-        self.ordinals = ordinals
         self.costMap = costMap
         self.keysByDigest = keysByDigest
         self.aliases = aliases
         self.credentials = credentials
-        self.positions = positions
     }
 
     public static let empty = CatalogSnapshot(seq: 0, deployments: [], costMap: CostMap(), keysByDigest: [:])
 
     public func deployment(id: String) -> Deployment? {
-        positions[ExactID(id)].map { deployments[$0] }
+        deployments.deployment(id: id)
     }
 
     /// The catalog position of the deployment `id`, if present.
     public func ordinal(id: String) -> Int64? {
-        positions[ExactID(id)].map { ordinals[$0] }
+        deployments.ordinal(id: id)
     }
 
     /// This snapshot with the deployments `ids` replaced by `current` (their rows now; an id
-    /// without a row was deleted). Each one takes its place by ordinal.
+    /// without a row was deleted). Each one takes its place by ordinal. Costs what changed: the
+    /// index is persistent (`DeploymentIndex`).
     public func replacing(ids: Set<ExactID>, with current: [Placed]) -> CatalogSnapshot {
         let fresh = Dictionary(current.map { (ExactID($0.deployment.id), $0) }, uniquingKeysWith: { first, _ in first })
-        var moves = false
+        var index = deployments
         for id in ids {
-            let position = positions[id]
-            switch (position, fresh[id]) {
-            case (nil, nil): continue
-            case (let position?, let row?) where ordinals[position] == row.ordinal: continue
-            default: moves = true
-            }
+            if let row = fresh[id] { index.put(row.deployment, at: row.ordinal) } else { index.remove(id: id.text) }
         }
-        if !moves {
-            // Updates in place: every position stays valid.
-            var list = deployments
-            for row in current { if let position = positions[ExactID(row.deployment.id)] { list[position] = row.deployment } }
-            return CatalogSnapshot(seq: seq, generation: generation, deployments: list, ordinals: ordinals,
-                                   costMap: costMap, keysByDigest: keysByDigest, aliases: aliases, credentials: credentials, positions: positions)
-        }
-        // Additions, deletions (or a row re-created under a new ordinal): merge the two sorted lists.
-        let added = current.filter { row in positions[ExactID(row.deployment.id)].map { ordinals[$0] != row.ordinal } ?? true }
-            .sorted { $0.ordinal < $1.ordinal }
-        var list: [Deployment] = []
-        var order: [Int64] = []
-        list.reserveCapacity(deployments.count + added.count)
-        order.reserveCapacity(deployments.count + added.count)
-        var next = added.startIndex
-        for (position, existing) in deployments.enumerated() {
-            let ordinal = ordinals[position]
-            while next < added.endIndex, added[next].ordinal < ordinal {
-                list.append(added[next].deployment)
-                order.append(added[next].ordinal)
-                next += 1
-            }
-            let id = ExactID(existing.id)
-            guard ids.contains(id) else {
-                list.append(existing)
-                order.append(ordinal)
-                continue
-            }
-            if let row = fresh[id], row.ordinal == ordinal {
-                list.append(row.deployment)
-                order.append(ordinal)
-            }
-        }
-        for row in added[next...] {
-            list.append(row.deployment)
-            order.append(row.ordinal)
-        }
-        return CatalogSnapshot(seq: seq, generation: generation, held: list, ordinals: order,
-                               costMap: costMap, keysByDigest: keysByDigest, aliases: aliases, credentials: credentials)
+        return CatalogSnapshot(seq: seq, generation: generation, deployments: index, costMap: costMap,
+                               keysByDigest: keysByDigest, aliases: aliases, credentials: credentials)
     }
 
     public func with(seq: Int64? = nil, generation: Int64? = nil, costMap: CostMap? = nil,
                      keysByDigest: [[UInt8]: APIKeyRecord]? = nil, aliases: [ModelGroupAlias]? = nil,
                      credentials: CredentialSet? = nil) -> CatalogSnapshot {
         CatalogSnapshot(seq: seq ?? self.seq, generation: generation ?? self.generation, deployments: deployments,
-                        ordinals: ordinals, costMap: costMap ?? self.costMap, keysByDigest: keysByDigest ?? self.keysByDigest,
-                        aliases: aliases ?? self.aliases, credentials: credentials ?? self.credentials, positions: positions)
+                        costMap: costMap ?? self.costMap, keysByDigest: keysByDigest ?? self.keysByDigest,
+                        aliases: aliases ?? self.aliases, credentials: credentials ?? self.credentials)
     }
 }
 

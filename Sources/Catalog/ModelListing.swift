@@ -41,7 +41,7 @@ public enum ModelListing {
     }
 
     /// What `principal` sees listed, in order.
-    public static func entries(_ deployments: [Deployment], principal: Principal, tenantFilter: String? = nil,
+    public static func entries(_ deployments: some DeploymentSource, principal: Principal, tenantFilter: String? = nil,
                                aliases: [ModelGroupAlias], costMap: CostMap, options: Options = Options()) -> [Entry] {
         let usable = AccessPolicy.visible(deployments, to: principal, tenantFilter: tenantFilter).filter { !$0.isBlocked }
         var listed = Listed()
@@ -86,7 +86,7 @@ public enum ModelListing {
     }
 
     /// The listed object with id `id`, if `principal` sees one (with the default options).
-    public static func entry(_ id: String, in deployments: [Deployment], principal: Principal, tenantFilter: String? = nil,
+    public static func entry(_ id: String, in deployments: some DeploymentSource, principal: Principal, tenantFilter: String? = nil,
                              aliases: [ModelGroupAlias], costMap: CostMap) -> JSONValue? {
         entries(deployments, principal: principal, tenantFilter: tenantFilter, aliases: aliases, costMap: costMap)
             .first { ExactID($0.id) == ExactID(id) }?.object

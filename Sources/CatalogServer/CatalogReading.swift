@@ -4,8 +4,9 @@ import CatalogStore
 /// The catalog as one request sees it: the deployments, the cost map and the version, all from
 /// one snapshot (or one round of queries), so that a body, its ETag and its prices always agree.
 public struct CatalogReadState: Sendable {
-    /// Every deployment, in catalog order (visibility is applied by the caller, through the policy).
-    public var deployments: [Deployment]
+    /// Every deployment, in catalog order, found by id and tenant (visibility is applied by the
+    /// caller, through the policy).
+    public var deployments: DeploymentIndex
     /// At least the cost-map entries these deployments need for enrichment.
     public var costMap: CostMap
     /// The snapshot version, when responses may be cached (nil: never).
@@ -43,7 +44,8 @@ public struct DatabaseCatalogReader: CatalogReading {
         // A wildcard route lists cost-map models its deployment's own keys do not name: read
         // the whole map then (rare; such a catalog is small).
         let costMap = deployments.contains(where: \.isWildcardRoute) ? try await costs.all() : try await costMap(for: deployments)
-        return CatalogReadState(deployments: deployments, costMap: costMap, version: nil,
+        return CatalogReadState(deployments: DeploymentIndex(sorted: deployments, ordinals: deployments.indices.map { Int64($0) + 1 }),
+                                costMap: costMap, version: nil,
                                 aliases: try await aliases?.all() ?? [])
     }
 

@@ -141,7 +141,7 @@ struct CredentialReader: Sendable {
     func withDeployments() async throws -> (CredentialSet, [Deployment]) {
         if let store {
             let snapshot = store.snapshot
-            return (snapshot.credentials, snapshot.deployments)
+            return (snapshot.credentials, snapshot.deployments.all)
         }
         return (CredentialSet(try await credentials.all()), try await models.all())
     }

@@ -173,7 +173,7 @@ actor SnapshotSync {
             publish(ticket: ticket, ids: [], models: [], keys: keys, costMap: nil, seq: nil)
         case .teamsDeleted(let teams):
             let teams = Set(teams.map { ExactID($0) })
-            let ids = box.withLockedValue { $0.deployments.filter { $0.tenantID.map { teams.contains(ExactID($0)) } ?? false }.map(\.id) }
+            let ids = box.withLockedValue { $0.deployments.deployments(ofTenants: teams.map(\.text)).map(\.id) }
             let rows = ids.isEmpty ? [] : try await feed.models(ids: ids)
             let keys = try await feed.keys()
             // A team's credentials go with it (ON DELETE CASCADE).

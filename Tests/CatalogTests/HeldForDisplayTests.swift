@@ -75,7 +75,7 @@ struct HeldForDisplayTests {
             Deployment(id: "m\(index)", modelName: "m\(index)", litellmParams: ["model": "openai/gpt-4o", "tags": [.int(index)]])
         }
         let snapshot = CatalogSnapshot(seq: 1, deployments: many, costMap: CostMap(), keysByDigest: [:])
-        #expect(snapshot.deployments == many.map(\.heldForDisplay))
+        #expect(snapshot.deployments.all == many.map(\.heldForDisplay))
         #expect(snapshot.deployment(id: "m4321")?.litellmParams["tags"]?.arrayValue == [4321])
     }
 }

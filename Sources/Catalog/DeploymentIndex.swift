@@ -1,0 +1,118 @@
+import HashTreeCollections
+
+/// A snapshot's deployments in catalog order (`models.ordinal`), found by id and by tenant, in
+/// persistent structures: a change of one deployment costs O(log n) plus one chunk, and shares
+/// everything else with the index it was made from, so that a write costs what it changes
+/// whatever the size of the catalog.
+///
+/// - `run`: every deployment by ordinal (the only place a deployment is held);
+/// - `ordinalsByID`: each id's ordinal, byte-exact (`ExactID`), as the primary key is;
+/// - `ordinalsByTenant`: each tenant's ordinals (nil: the shared models), so that a tenant's
+///   models are found without looking at any other tenant's.
+public struct DeploymentIndex: Sendable {
+    private var run: OrdinalRun<Deployment>
+    private var ordinalsByID: TreeDictionary<ExactID, Int64>
+    private var ordinalsByTenant: TreeDictionary<ExactID?, OrdinalRun<Void>>
+
+    public static let empty = DeploymentIndex()
+
+    private init() {
+        run = OrdinalRun()
+        ordinalsByID = [:]
+        ordinalsByTenant = [:]
+    }
+
+    /// `deployments` in catalog order, with their ordinals (ascending).
+    public init(sorted deployments: [Deployment], ordinals: [Int64]) {
+        precondition(ordinals.count == deployments.count, "one ordinal per deployment")
+        run = OrdinalRun(sortedKeys: ordinals, values: deployments)
+        var byID = TreeDictionary<ExactID, Int64>()
+        var byTenant: [ExactID?: [Int64]] = [:]
+        for (deployment, ordinal) in zip(deployments, ordinals) {
+            // The first of two rows with one id wins, as a lookup of the old array did.
+            if byID.updateValue(ordinal, forKey: ExactID(deployment.id)) != nil { continue }
+            byTenant[Self.key(deployment.tenantID), default: []].append(ordinal)
+        }
+        ordinalsByID = byID
+        ordinalsByTenant = TreeDictionary(uniqueKeysWithValues: byTenant.map { tenant, ordinals in
+            (tenant, OrdinalRun(sortedKeys: ordinals, values: Array(repeating: (), count: ordinals.count)))
+        })
+    }
+
+    /// The deployment `id`, if present.
+    public func deployment(id: String) -> Deployment? {
+        ordinalsByID[ExactID(id)].flatMap { run.value(at: $0) }
+    }
+
+    /// The catalog position of the deployment `id`, if present.
+    public func ordinal(id: String) -> Int64? {
+        ordinalsByID[ExactID(id)]
+    }
+
+    /// Puts `deployment` at `ordinal`, in place of the row with its id (which may have had
+    /// another ordinal or another tenant).
+    public mutating func put(_ deployment: Deployment, at ordinal: Int64) {
+        let id = ExactID(deployment.id)
+        if let old = ordinalsByID[id] {
+            let oldTenant = Self.key(run.value(at: old)?.tenantID)
+            let tenant = Self.key(deployment.tenantID)
+            if old != ordinal || oldTenant != tenant {
+                removeOrdinal(old, tenant: oldTenant)
+                addOrdinal(ordinal, tenant: tenant)
+            }
+            if old != ordinal { run.remove(at: old) }
+        } else {
+            addOrdinal(ordinal, tenant: Self.key(deployment.tenantID))
+        }
+        ordinalsByID[id] = ordinal
+        run.set(deployment, at: ordinal)
+    }
+
+    /// Removes the deployment `id`, if present.
+    public mutating func remove(id: String) {
+        guard let ordinal = ordinalsByID.removeValue(forKey: ExactID(id)) else { return }
+        removeOrdinal(ordinal, tenant: Self.key(run.value(at: ordinal)?.tenantID))
+        run.remove(at: ordinal)
+    }
+
+    /// A tenant's key in `ordinalsByTenant` (nil: shared).
+    private static func key(_ tenant: String?) -> ExactID? { tenant.map { ExactID($0) } }
+
+    private mutating func addOrdinal(_ ordinal: Int64, tenant: ExactID?) {
+        ordinalsByTenant[tenant, default: OrdinalRun()].set((), at: ordinal)
+    }
+
+    private mutating func removeOrdinal(_ ordinal: Int64, tenant: ExactID?) {
+        guard var ordinals = ordinalsByTenant[tenant] else { return }
+        ordinals.remove(at: ordinal)
+        ordinalsByTenant[tenant] = ordinals.isEmpty ? nil : ordinals
+    }
+
+    /// The deployments of `tenants` (nil: the shared ones), in catalog order. Costs the size of
+    /// those tenants, not of the catalog.
+    public func deployments(ofTenants tenants: [String?]) -> [Deployment] {
+        var runs = Set(tenants.map(Self.key)).compactMap { ordinalsByTenant[$0] }
+        if runs.count == 1 { return runs[0].keys.compactMap { run.value(at: $0) } }
+        // Several tenants: their ordinals merged into catalog order.
+        runs.removeAll { $0.isEmpty }
+        var ordinals: [Int64] = []
+        ordinals.reserveCapacity(runs.reduce(0) { $0 + $1.count })
+        for tenant in runs { ordinals.append(contentsOf: tenant.keys) }
+        ordinals.sort()
+        return ordinals.compactMap { run.value(at: $0) }
+    }
+
+    /// Every deployment, in catalog order.
+    public var all: [Deployment] { run.array }
+}
+
+extension DeploymentIndex: Collection {
+    public typealias Index = OrdinalRun<Deployment>.Index
+
+    public var startIndex: Index { run.startIndex }
+    public var endIndex: Index { run.endIndex }
+    public func index(after index: Index) -> Index { run.index(after: index) }
+    public subscript(index: Index) -> Deployment { run[index] }
+    public var count: Int { run.count }
+    public var isEmpty: Bool { run.isEmpty }
+}

@@ -1,0 +1,107 @@
+import Catalog
+import Testing
+
+@Suite("DeploymentIndex: persistent, by id and by tenant")
+struct DeploymentIndexTests {
+    static func deployment(_ id: String, tenant: String?, name: String = "m") -> Deployment {
+        Deployment(id: id, tenantID: tenant, modelName: name, litellmParams: ["model": "openai/gpt-4o"])
+    }
+
+    /// A plain list kept beside the index: what every lookup must agree with.
+    struct Reference {
+        var rows: [String: (ordinal: Int64, deployment: Deployment)] = [:]
+
+        var ordered: [Deployment] { rows.values.sorted { $0.ordinal < $1.ordinal }.map(\.deployment) }
+
+        func of(_ tenants: [String?]) -> [Deployment] {
+            ordered.filter { deployment in tenants.contains { ExactID.same(deployment.tenantID, $0) } }
+        }
+    }
+
+    static func check(_ index: DeploymentIndex, against reference: Reference, tenants: [String?],
+                      sourceLocation: SourceLocation = #_sourceLocation) {
+        let ordered = reference.ordered
+        #expect(index.count == ordered.count, sourceLocation: sourceLocation)
+        #expect(index.all == ordered, sourceLocation: sourceLocation)
+        #expect(Array(index) == ordered, "iteration", sourceLocation: sourceLocation)
+        for (id, row) in reference.rows {
+            #expect(index.deployment(id: id) == row.deployment, sourceLocation: sourceLocation)
+            #expect(index.ordinal(id: id) == row.ordinal, sourceLocation: sourceLocation)
+        }
+        for tenant in tenants {
+            #expect(index.deployments(ofTenants: [tenant]) == reference.of([tenant]), "tenant \(tenant ?? "shared")",
+                    sourceLocation: sourceLocation)
+            #expect(index.deployments(ofTenants: [tenant, nil]) == reference.of([tenant, nil]), sourceLocation: sourceLocation)
+        }
+    }
+
+    @Test("random puts, moves between tenants, re-creations and removals agree with a plain list, chunks split and merge")
+    func randomChanges() {
+        var generator = SeededGenerator(seed: 42)
+        let tenants: [String?] = [nil, "t1", "t2", "t3", "café", "cafe\u{301}"]
+        var reference = Reference()
+        var nextOrdinal: Int64 = 1
+        // A start with 1,500 rows (several chunks), as a load gives them.
+        var initial: [Deployment] = []
+        for number in 0..<1_500 {
+            let row = Self.deployment("m\(number)", tenant: tenants[number % tenants.count])
+            initial.append(row)
+            reference.rows[row.id] = (nextOrdinal, row)
+            nextOrdinal += 1
+        }
+        var index = DeploymentIndex(sorted: initial, ordinals: Array(1...Int64(initial.count)))
+        Self.check(index, against: reference, tenants: tenants)
+        var versions: [(DeploymentIndex, Reference)] = [(index, reference)]
+        for step in 0..<4_000 {
+            let id = "m\(Int.random(in: 0..<2_500, using: &generator))"
+            switch Int.random(in: 0..<10, using: &generator) {
+            case 0..<3:
+                index.remove(id: id)
+                reference.rows[id] = nil
+            case 3..<5:
+                // Deleted and created again (or new): a new ordinal at the end.
+                let row = Self.deployment(id, tenant: tenants.randomElement(using: &generator)!, name: "n\(step)")
+                index.put(row, at: nextOrdinal)
+                reference.rows[id] = (nextOrdinal, row)
+                nextOrdinal += 1
+            default:
+                // An update in place, perhaps moving it to another tenant.
+                guard let ordinal = reference.rows[id]?.ordinal else { continue }
+                let row = Self.deployment(id, tenant: tenants.randomElement(using: &generator)!, name: "u\(step)")
+                index.put(row, at: ordinal)
+                reference.rows[id] = (ordinal, row)
+            }
+            if step % 500 == 0 { versions.append((index, reference)) }
+        }
+        Self.check(index, against: reference, tenants: tenants)
+        // Every earlier version is untouched by the changes made after it.
+        for (old, oldReference) in versions { Self.check(old, against: oldReference, tenants: tenants) }
+    }
+
+    @Test("removing every row empties the index and its tenants")
+    func removeAll() {
+        let rows = (0..<600).map { Self.deployment("m\($0)", tenant: $0 % 2 == 0 ? "t" : nil) }
+        var index = DeploymentIndex(sorted: rows, ordinals: (0..<600).map { Int64($0) * 2 })
+        for row in rows.reversed() { index.remove(id: row.id) }
+        #expect(index.isEmpty)
+        #expect(index.all.isEmpty)
+        #expect(index.deployments(ofTenants: ["t", nil]).isEmpty)
+        index.put(Self.deployment("x", tenant: "t"), at: 5)
+        #expect(index.deployments(ofTenants: ["t"]).map(\.id) == ["x"])
+    }
+}
+
+/// A small deterministic generator (SplitMix64): the random test is the same on every run.
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var value = state
+        value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        value = (value ^ (value >> 27)) &* 0x94D0_49BB_1331_11EB
+        return value ^ (value >> 31)
+    }
+}
