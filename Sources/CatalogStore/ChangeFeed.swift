@@ -108,7 +108,8 @@ public struct ChangeFeed: Sendable {
     /// `committed` is the log's highest commit position in the same transaction snapshot: the
     /// loaded catalog is exactly the state after every change up to it.
     public func snapshot() async throws -> (snapshot: CatalogSnapshot, position: FeedPosition, committed: Int64) {
-        try await pool.withConnection { connection in
+        let conninfo = pool.pool.configuration.conninfo
+        return try await pool.withConnection { connection in
             try connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             defer { try? connection.execute("COMMIT") }
             // The first statement takes the transaction's snapshot; its xmin is the horizon.
@@ -119,13 +120,7 @@ public struct ChangeFeed: Sendable {
             let included = try connection.query("""
                 SELECT seq, xid::text::bigint AS xid FROM changes WHERE xid >= \(horizon)::text::xid8
                 """).map { FeedPosition.Entry(seq: try $0.decode(Int64.self, "seq"), xid: try $0.decode(Int64.self, "xid")) }
-            let rows = try connection.query("""
-                SELECT ordinal, id, tenant_id, model_name, litellm_params, model_info, version, source,
-                       created_at, updated_at, created_by, updated_by
-                FROM models ORDER BY ordinal
-                """)
-            let models = try ModelRepository.deployments(rows)
-            let ordinals = try rows.map { try $0.decode(Int64.self, "ordinal") }
+            let (models, ordinals) = try ModelLoad.all(on: connection, conninfo: conninfo)
             let snapshot = CatalogSnapshot(seq: seq, deployments: models, ordinals: ordinals,
                                            costMap: try Self.costMap(on: connection), keysByDigest: try Self.keys(on: connection),
                                            aliases: try AliasRepository.all(on: connection),

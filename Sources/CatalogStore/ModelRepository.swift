@@ -250,28 +250,6 @@ public struct ModelRepository: Sendable {
         try connection.query("SELECT set_config('catalog.actor', \(actor ?? ""), true)")
     }
 
-    /// Rows to deployments, in order. A large result (a replica loading its snapshot) is decoded in
-    /// parallel chunks, one per core: parsing each row's JSON is most of a start-up's CPU time.
-    static func deployments(_ rows: PostgresRows) throws -> [Deployment] {
-        let cores = ProcessInfo.processInfo.activeProcessorCount
-        guard rows.count >= 4_096, cores > 1 else { return try rows.map(deployment) }
-        let chunks = cores * 2
-        let chunkSize = (rows.count + chunks - 1) / chunks
-        let results = UnsafeMutableBufferPointer<Result<[Deployment], Error>>.allocate(capacity: chunks)
-        results.initialize(repeating: .success([]))
-        defer { results.deinitialize().deallocate() }
-        // Each chunk writes only its own slot; concurrentPerform returns when every chunk is done.
-        nonisolated(unsafe) let slots = results
-        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-            let range = min(rows.count, chunk * chunkSize)..<min(rows.count, (chunk + 1) * chunkSize)
-            slots[chunk] = Result { try range.map { try deployment(rows[$0]) } }
-        }
-        var all: [Deployment] = []
-        all.reserveCapacity(rows.count)
-        for result in results { all.append(contentsOf: try result.get()) }
-        return all
-    }
-
     static func deployment(_ row: PostgresRow) throws -> Deployment {
         Deployment(
             id: try row.decode(String.self, "id"),

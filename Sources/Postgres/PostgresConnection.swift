@@ -80,6 +80,22 @@ public final class PostgresConnection: @unchecked Sendable {
         handle = nil
     }
 
+    /// Joins the snapshot `id` exported by another transaction (`pg_export_snapshot()`), as the
+    /// first statement of a REPEATABLE READ transaction. `SET TRANSACTION SNAPSHOT` takes a
+    /// literal, never a parameter: this is the one statement that carries a value in its text, so
+    /// the id must look like the server's (hex digits and dashes) and is quoted by libpq.
+    public func importSnapshot(_ id: String) throws {
+        guard !id.isEmpty, id.utf8.allSatisfy({ $0 == UInt8(ascii: "-") || (48...57).contains($0) || (65...70).contains($0) }) else {
+            throw PostgresError(.decoding, message: "not a snapshot id of pg_export_snapshot")
+        }
+        let handle = try liveHandle()
+        guard let quoted = PQescapeLiteral(handle, id, id.utf8.count) else {
+            throw PostgresError(.connection, message: Self.libpqMessage(handle) ?? "could not quote the snapshot id")
+        }
+        defer { PQfreemem(quoted) }
+        try execute(script: "SET TRANSACTION SNAPSHOT " + String(cString: quoted))
+    }
+
     /// Runs one parameterised statement (`PQexecParams`) and returns its rows.
     @discardableResult
     public func query(_ query: PostgresQuery) throws -> PostgresRows {
