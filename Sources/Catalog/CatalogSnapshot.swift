@@ -28,6 +28,9 @@ public struct CatalogSnapshot: Sendable {
     /// by tenant: a snapshot answers reads only.
     public let deployments: DeploymentIndex
     public let costMap: CostMap
+    /// Which cost map `costMap` is, unique in the process: a view rendered with it stays valid
+    /// for as long as a snapshot carries the same revision (a model write keeps it).
+    public let costMapRevision: UInt64
     /// Live and expired keys by the SHA-256 digest of their text.
     public let keysByDigest: [[UInt8]: APIKeyRecord]
     /// The router aliases (`model_group_aliases`), in alias byte order.
@@ -57,16 +60,23 @@ public struct CatalogSnapshot: Sendable {
         return results.joined()
     }
 
-    private init(seq: Int64, generation: Int64, deployments: DeploymentIndex, costMap: CostMap,
+    private init(seq: Int64, generation: Int64, deployments: DeploymentIndex, costMap: CostMap, costMapRevision: UInt64? = nil,
                  keysByDigest: [[UInt8]: APIKeyRecord], aliases: [ModelGroupAlias], credentials: CredentialSet) {
         self.seq = seq
         self.generation = generation
         self.deployments = deployments
         self.costMap = costMap
+        self.costMapRevision = costMapRevision ?? Self.revisions.withLock { revision in
+            revision += 1
+            return revision
+        }
         self.keysByDigest = keysByDigest
         self.aliases = aliases
         self.credentials = credentials
     }
+
+    /// The last cost-map revision given out.
+    private static let revisions = Mutex<UInt64>(0)
 
     public static let empty = CatalogSnapshot(seq: 0, deployments: [], costMap: CostMap(), keysByDigest: [:])
 
@@ -88,7 +98,7 @@ public struct CatalogSnapshot: Sendable {
         for id in ids {
             if let row = fresh[id] { index.put(row.deployment, at: row.ordinal) } else { index.remove(id: id.text) }
         }
-        return CatalogSnapshot(seq: seq, generation: generation, deployments: index, costMap: costMap,
+        return CatalogSnapshot(seq: seq, generation: generation, deployments: index, costMap: costMap, costMapRevision: costMapRevision,
                                keysByDigest: keysByDigest, aliases: aliases, credentials: credentials)
     }
 
@@ -96,7 +106,7 @@ public struct CatalogSnapshot: Sendable {
                      keysByDigest: [[UInt8]: APIKeyRecord]? = nil, aliases: [ModelGroupAlias]? = nil,
                      credentials: CredentialSet? = nil) -> CatalogSnapshot {
         CatalogSnapshot(seq: seq ?? self.seq, generation: generation ?? self.generation, deployments: deployments,
-                        costMap: costMap ?? self.costMap, keysByDigest: keysByDigest ?? self.keysByDigest,
+                        costMap: costMap ?? self.costMap, costMapRevision: costMap == nil ? costMapRevision : nil, keysByDigest: keysByDigest ?? self.keysByDigest,
                         aliases: aliases ?? self.aliases, credentials: credentials ?? self.credentials)
     }
 }

@@ -31,6 +31,12 @@ public enum DeploymentView {
         ]
     }
 
+    /// `json`, written out once (`JSONValue.encoded`): what a read keeps to show the deployment
+    /// again without enriching and encoding it again (the server's `RenderedViews`).
+    public static func rendered(_ deployment: Deployment, costMap: CostMap) -> JSONValue {
+        .encoded(EncodedJSON(view: json(deployment, costMap: costMap)))
+    }
+
     /// Whether `value` holds the redaction placeholder anywhere. A held (encoded) value is searched
     /// in its bytes for the placeholder as a JSON string, rather than decoded on every read.
     static func masks(_ value: JSONValue) -> Bool {

@@ -19,6 +19,12 @@ public struct EncodedJSON: Sendable, Hashable {
         bytes = out
     }
 
+    /// A view already shown (`DeploymentView.rendered`), written as it is: only a view, which has
+    /// been through redaction, comes here.
+    init(view: JSONValue) {
+        bytes = JSONWriter.bytes(view)
+    }
+
     /// The value decoded again, for the rare reader that looks inside.
     public var value: JSONValue {
         // The bytes are JSONWriter's own output, which JSONParser always reads back.

@@ -16,6 +16,17 @@ public struct CatalogReadState: Sendable {
     /// What each generation up to `version` changed, so that cached reads a change did not touch
     /// survive it (nil: every new version empties the cache).
     var invalidations: InvalidationLog? = nil
+    /// Views of single deployments already rendered with this cost map (nil: render each read).
+    var rendered: RenderedViews? = nil
+    /// Which cost map `costMap` is (`CatalogSnapshot.costMapRevision`).
+    var costMapRevision: UInt64 = 0
+
+    /// `deployments` as `/model/info` shows them (`DeploymentView`), rendered once per deployment
+    /// and cost map where a replica keeps views.
+    func views(_ deployments: [Deployment]) -> [JSONValue] {
+        guard let rendered else { return deployments.map { DeploymentView.json($0, costMap: costMap) } }
+        return rendered.views(deployments, costMap: costMap, revision: costMapRevision)
+    }
 }
 
 /// Where read endpoints get the catalog from: the replica's snapshot, or PostgreSQL directly
@@ -59,6 +70,7 @@ public struct DatabaseCatalogReader: CatalogReading {
 /// Reads from the replica's in-memory snapshot: no query per request.
 public struct SnapshotCatalogReader: CatalogReading {
     let store: SnapshotStore
+    let rendered = RenderedViews()
 
     public init(store: SnapshotStore) {
         self.store = store
@@ -67,7 +79,8 @@ public struct SnapshotCatalogReader: CatalogReading {
     public func current() async throws -> CatalogReadState {
         let snapshot = store.snapshot
         return CatalogReadState(deployments: snapshot.deployments, costMap: snapshot.costMap, version: snapshot.generation,
-                                aliases: snapshot.aliases, invalidations: store.invalidations)
+                                aliases: snapshot.aliases, invalidations: store.invalidations, rendered: rendered,
+                                costMapRevision: snapshot.costMapRevision)
     }
 
     public func costMap(for deployments: [Deployment]) async throws -> CostMap {

@@ -66,7 +66,7 @@ struct ModelReadController: Sendable {
                 guard let one = deployments.first else { throw CatalogError.notFound(message: "model '\(id)' not found") }
                 tag = VersionPrecondition.tag(version: one.version)
             }
-            return ResponseCache.Built(json: ["data": .array(deployments.map { DeploymentView.json($0, costMap: read.state.costMap) })],
+            return ResponseCache.Built(json: ["data": .array(read.state.views(deployments))],
                                        objectTag: tag)
         }
     }
@@ -86,7 +86,7 @@ struct ModelReadController: Sendable {
         let start = min((page - 1) * size, total)
         let pageItems = deployments[start..<min(start + size, total)]
         return [
-            "data": .array(pageItems.map { DeploymentView.json($0, costMap: read.state.costMap) }),
+            "data": .array(read.state.views(Array(pageItems))),
             "total_count": .int(total),
             "current_page": .int(page),
             "total_pages": .int((total + size - 1) / size),
