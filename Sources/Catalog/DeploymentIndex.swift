@@ -104,6 +104,11 @@ public struct DeploymentIndex: Sendable {
 
     /// Every deployment, in catalog order.
     public var all: [Deployment] { run.array }
+
+    /// The deployments at `positions` of the catalog order: a page, without copying the catalog.
+    public func deployments(at positions: Range<Int>) -> [Deployment] {
+        run.values(at: positions.clamped(to: 0..<run.count))
+    }
 }
 
 extension DeploymentIndex: Collection {

@@ -66,9 +66,12 @@ public struct DeploymentQuery: Sendable, Hashable {
     }
 
     /// `deployments` narrowed and ordered. Ties keep their catalog order, so pages are stable.
+    /// Whether the query keeps every deployment in catalog order (the models page's first request).
+    public var narrowsNothing: Bool { search == nil && provider == nil && mode == nil && blocked == nil && sortBy == nil }
+
     public func apply(_ deployments: [Deployment], costMap: CostMap) -> [Deployment] {
         // The models page's first request narrows nothing: no copy of every deployment for it.
-        if search == nil, provider == nil, mode == nil, blocked == nil, sortBy == nil { return deployments }
+        if narrowsNothing { return deployments }
         var kept: [(deployment: Deployment, shown: ModelInfoEnrichment.ShownLayers?)] = []
         kept.reserveCapacity(deployments.count)
         // Lowercased once, and compared lowercased: Foundation's localized comparison goes through

@@ -162,6 +162,25 @@ extension OrdinalRun: Collection {
     /// The key at `index`.
     public func key(at index: Index) -> Int64 { chunks[index.chunk].keys[index.offset] }
 
+    /// The values at `positions` (0 is the first in key order), cut out without copying the rest:
+    /// finding the first chunk walks the chunk list, not the values.
+    public func values(at positions: Range<Int>) -> [Value] {
+        var out: [Value] = []
+        out.reserveCapacity(positions.count)
+        var start = 0
+        for chunk in chunks {
+            let end = start + chunk.values.count
+            if end > positions.lowerBound, start < positions.upperBound {
+                let from = Swift.max(positions.lowerBound, start) - start
+                let to = Swift.min(positions.upperBound, end) - start
+                out.append(contentsOf: chunk.values[from..<to])
+            }
+            if end >= positions.upperBound { break }
+            start = end
+        }
+        return out
+    }
+
     /// Every value in key order, copied out chunk by chunk (faster than element by element).
     public var array: [Value] {
         var all: [Value] = []

@@ -81,12 +81,21 @@ struct ModelReadController: Sendable {
         let page = try Self.positiveInt(query["page"].map(String.init), field: "page", default: 1, max: Int(Int32.max))
         let size = try Self.positiveInt(query["size"].map(String.init), field: "size", default: 50, max: 1000)
         let narrowing = try DeploymentQuery { query[Substring($0)].map(String.init) }
-        let deployments = narrowing.apply(read.visible, costMap: read.state.costMap)
-        let total = deployments.count
-        let start = min((page - 1) * size, total)
-        let pageItems = deployments[start..<min(start + size, total)]
+        let total: Int
+        let pageItems: [Deployment]
+        if narrowing.narrowsNothing, AccessPolicy.seesEverything(read.principal, tenantFilter: read.tenantFilter) {
+            // Every deployment in catalog order: the page is cut from the index, the catalog is not copied.
+            total = read.state.deployments.count
+            let start = min((page - 1) * size, total)
+            pageItems = read.state.deployments.deployments(at: start..<min(start + size, total))
+        } else {
+            let deployments = narrowing.apply(read.visible, costMap: read.state.costMap)
+            total = deployments.count
+            let start = min((page - 1) * size, total)
+            pageItems = Array(deployments[start..<min(start + size, total)])
+        }
         return [
-            "data": .array(read.state.views(Array(pageItems))),
+            "data": .array(read.state.views(pageItems)),
             "total_count": .int(total),
             "current_page": .int(page),
             "total_pages": .int((total + size - 1) / size),

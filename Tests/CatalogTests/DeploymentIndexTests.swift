@@ -24,6 +24,10 @@ struct DeploymentIndexTests {
         #expect(index.count == ordered.count, sourceLocation: sourceLocation)
         #expect(index.all == ordered, sourceLocation: sourceLocation)
         #expect(Array(index) == ordered, "iteration", sourceLocation: sourceLocation)
+        for range in [0..<0, 0..<1, 3..<260, 250..<777, ordered.count - 5..<ordered.count + 5, ordered.count..<ordered.count + 50] {
+            let clamped = range.clamped(to: 0..<ordered.count)
+            #expect(index.deployments(at: range) == Array(ordered[clamped]), "page \(range)", sourceLocation: sourceLocation)
+        }
         for (id, row) in reference.rows {
             #expect(index.deployment(id: id) == row.deployment, sourceLocation: sourceLocation)
             #expect(index.ordinal(id: id) == row.ordinal, sourceLocation: sourceLocation)
