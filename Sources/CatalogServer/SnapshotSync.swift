@@ -154,6 +154,9 @@ actor SnapshotSync {
         lag.openEntries = position.openApplied.count
         lag.lastCatchUp = .now
         applied.advance(to: committed)
+        // A load's rows, parse trees and the snapshot it replaced are freed by now, spread over
+        // glibc's per-thread arenas, which keep them: give the free pages back to the system.
+        MemoryTrim.now()
         logger.info("catalog snapshot loaded", metadata: [
             "seq": "\(loaded.seq)", "deployments": "\(loaded.deployments.count)", "cursor": "\(position.cursor)",
         ])
