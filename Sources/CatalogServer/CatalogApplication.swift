@@ -58,12 +58,16 @@ public struct ReplicaOptions: Sendable {
     public var pollInterval: Duration
     /// The longest wait between two reconnects of the listener.
     public var maxBackoff: Duration
+    /// How often a replica that reads a hot standby asks it for new changes (a standby cannot
+    /// LISTEN): the most a change waits on it after the standby has it.
+    public var followInterval: Duration
 
     public init(listenerDownLimit: Duration = .seconds(30), pollInterval: Duration = .seconds(2),
-                maxBackoff: Duration = .seconds(5)) {
+                maxBackoff: Duration = .seconds(5), followInterval: Duration = .milliseconds(10)) {
         self.listenerDownLimit = listenerDownLimit
         self.pollInterval = pollInterval
         self.maxBackoff = maxBackoff
+        self.followInterval = followInterval
     }
 }
 
@@ -126,10 +130,13 @@ public func buildApplication(
             logger.info("config aliases stored", metadata: ["aliases": "\(aliases.count)"])
         }
         if let options = configuration.replica {
+            // What this process just wrote (migrations, the config's models) is on the standby
+            // before the snapshot is read there.
+            try await database.awaitStandbyReplay(timeout: .seconds(60))
             let store = try await SnapshotStore.load(feed: database.feed, logger: logger)
             let listener = ChangeListenerService(
                 database: database, store: store, logger: logger, pollInterval: options.pollInterval,
-                maxBackoff: options.maxBackoff, metrics: configuration.metrics)
+                maxBackoff: options.maxBackoff, followInterval: options.followInterval, metrics: configuration.metrics)
             cache = ReplicaCache(store: store, listener: listener, listenerDownLimit: options.listenerDownLimit)
         } else {
             cache = nil
@@ -167,8 +174,10 @@ func buildRouter(configuration: CatalogConfiguration, database: CatalogDatabase,
         ?? DatabaseCatalogReader(models: database.models, costs: database.costs, aliases: database.aliases)
     // Read-your-writes: the replica that makes a write applies the write's own effect before it
     // replies (never a catch-up of everything else, which a backlog can make long).
+    // With a read standby, the write is read back there once the standby has replayed it.
     let afterWrite: @Sendable (WriteEffect) async -> Void = { effect in
         guard let store = cache?.store else { return }
+        try? await database.awaitStandbyReplay()
         try? await store.apply(effect)
     }
 

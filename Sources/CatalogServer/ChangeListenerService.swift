@@ -25,16 +25,18 @@ public final class ChangeListenerService: Service, Sendable {
     let logger: Logger
     let pollInterval: Duration
     let maxBackoff: Duration
+    let followInterval: Duration
     let metrics: CatalogMetrics
     private let state = NIOLockedValueBox(ListenerStatus())
 
     init(database: CatalogDatabase, store: SnapshotStore, logger: Logger,
-         pollInterval: Duration, maxBackoff: Duration, metrics: CatalogMetrics) {
+         pollInterval: Duration, maxBackoff: Duration, followInterval: Duration = .milliseconds(10), metrics: CatalogMetrics) {
         self.database = database
         self.store = store
         self.logger = logger
         self.pollInterval = pollInterval
         self.maxBackoff = maxBackoff
+        self.followInterval = followInterval
         self.metrics = metrics
     }
 
@@ -43,7 +45,7 @@ public final class ChangeListenerService: Service, Sendable {
     public func run() async throws {
         await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { group in
-                group.addTask { await self.listenLoop() }
+                group.addTask { self.database.followsStandby ? await self.followLoop() : await self.listenLoop() }
                 group.addTask { await self.pollLoop() }
                 await group.waitForAll()
             }
@@ -87,6 +89,41 @@ public final class ChangeListenerService: Service, Sendable {
             metrics.listenerReconnected()
             let backoff = min(maxBackoff, .milliseconds(50) * (1 << min(attempt, 10)))
             try? await Task.sleep(for: backoff)
+        }
+    }
+
+    /// A hot standby cannot LISTEN: ask it for the log's commit position every `followInterval`
+    /// and catch up when it moved. "Connected" while it answers; down from its first failure.
+    private func followLoop() async {
+        var seen: Int64?
+        var failing = false
+        while !Task.isCancelled {
+            do {
+                let highest = try await database.feed.positionBounds().highest
+                if highest != seen {
+                    try await store.catchUp()
+                    seen = highest
+                }
+                state.withLockedValue {
+                    $0.connected = true
+                    $0.downSince = nil
+                }
+                if failing { logger.info("read standby answers again: following it") }
+                failing = false
+            } catch {
+                guard !Task.isCancelled else { return }
+                if !failing {
+                    logger.warning("read standby down", metadata: ["error": "\(error)"])
+                    state.withLockedValue {
+                        if $0.connected { $0.downSince = .now }
+                        $0.connected = false
+                        $0.reconnects += 1
+                    }
+                    metrics.listenerReconnected()
+                }
+                failing = true
+            }
+            try? await Task.sleep(for: failing ? maxBackoff / 10 : followInterval)
         }
     }
 

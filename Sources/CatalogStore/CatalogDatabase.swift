@@ -16,9 +16,15 @@ public final class CatalogDatabase: Sendable {
         public var acquireTimeout: Duration
         /// Seals literal secrets at rest; without one they are refused.
         public var secretKey: SecretKey?
+        /// A hot standby of the database (PostgreSQL streaming replication) to read the snapshot,
+        /// the change log and the change stream from, so that replicas load and follow it
+        /// instead of the primary; writes still go to `conninfo`. Nil: everything on `conninfo`.
+        public var readConninfo: String?
 
-        public init(conninfo: String, maxConnections: Int = 10, acquireTimeout: Duration = .seconds(10), secretKey: SecretKey? = nil) {
+        public init(conninfo: String, maxConnections: Int = 10, acquireTimeout: Duration = .seconds(10), secretKey: SecretKey? = nil,
+                    readConninfo: String? = nil) {
             self.conninfo = conninfo
+            self.readConninfo = readConninfo
             self.maxConnections = maxConnections
             self.acquireTimeout = acquireTimeout
             self.secretKey = secretKey
@@ -38,6 +44,8 @@ public final class CatalogDatabase: Sendable {
     /// Opens secrets for gateway keys' routing view; never cached.
     public let routing: RoutingSecrets
     private let pool: PostgresConnectionPool
+    /// The standby's pool, when reads of the log go there (`Configuration.readConninfo`).
+    private let readPool: PostgresConnectionPool?
 
     /// What `pg_stat_activity` shows for the catalog's connections, unless the conninfo names one.
     public static let applicationName = "model-catalog"
@@ -62,7 +70,12 @@ public final class CatalogDatabase: Sendable {
         history = HistoryRepository(pool: pool)
         aliases = AliasRepository(pool: pool)
         credentials = CredentialRepository(pool: pool, secretKey: configuration.secretKey)
-        feed = ChangeFeed(pool: pool)
+        readPool = configuration.readConninfo.map { conninfo in
+            PostgresConnectionPool(configuration: .init(
+                conninfo: conninfo, maxConnections: configuration.maxConnections,
+                acquireTimeout: configuration.acquireTimeout, applicationName: Self.applicationName))
+        }
+        feed = ChangeFeed(pool: readPool ?? pool)
         fleet = FleetRepository(pool: pool)
         routing = RoutingSecrets(pool: pool, secretKey: configuration.secretKey)
     }
@@ -119,9 +132,44 @@ public final class CatalogDatabase: Sendable {
         }
     }
 
+    /// Whether the log is read from a hot standby: it cannot LISTEN (PostgreSQL refuses LISTEN
+    /// during recovery), so a replica polls it (`ChangeListenerService`).
+    public var followsStandby: Bool { readPool != nil }
+
+    /// Waits until the standby has replayed everything the primary had written when this was
+    /// called (its WAL position), so that what a write just committed can be read there. Returns
+    /// at once without a standby. Polls every millisecond; throws `StandbyLagging` past `timeout`.
+    public func awaitStandbyReplay(timeout: Duration = .seconds(5)) async throws {
+        guard let readPool else { return }
+        do {
+            let target = try await pool.withConnection { connection in
+                // The insert position: with synchronous_commit off a commit returns before its record
+                // is written out, so the write position may still be short of it.
+                try connection.query("SELECT pg_current_wal_insert_lsn()::text AS lsn")[0].decode(String.self, "lsn")
+            }
+            let deadline = ContinuousClock.now + timeout
+            while true {
+                let replayed = try await readPool.withConnection { connection in
+                    // NULL on a server that is not a standby (promoted, or a plain copy): nothing to wait for.
+                    try connection.query("""
+                        SELECT coalesce(pg_last_wal_replay_lsn() >= \(target)::pg_lsn, true) AS replayed
+                        """)[0].decode(Bool.self, "replayed")
+                }
+                if replayed { return }
+                guard ContinuousClock.now < deadline else { throw StandbyLagging(timeout: timeout) }
+                try await Task.sleep(for: .milliseconds(1))
+            }
+        } catch let error as StandbyLagging {
+            throw error
+        } catch {
+            throw StoreErrors.domainError(error)
+        }
+    }
+
     /// Closes every connection; waiting callers fail.
     public func close() async {
         await pool.close()
+        await readPool?.close()
     }
 }
 
@@ -167,4 +215,10 @@ public struct ChangeNotifications: AsyncSequence, Sendable {
     public func makeAsyncIterator() -> AsyncIterator {
         AsyncIterator(base: listener.notifications.makeAsyncIterator())
     }
+}
+
+/// The standby did not replay a write within the wait (`CatalogDatabase.awaitStandbyReplay`).
+public struct StandbyLagging: Error, CustomStringConvertible {
+    public var timeout: Duration
+    public var description: String { "the read standby did not replay the primary's position within \(timeout)" }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Catalog
 import CatalogServer
 import CatalogStore
@@ -54,6 +55,14 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Seconds the change listener may be down, or a change wait, before readiness fails and keys are checked in the database (reads go on from the snapshot).")
     var listenerDownLimit: Int = 30
 
+    @Option(name: .long, help: ArgumentHelp(
+        "A hot standby of the database (streaming replication) to load the snapshot and follow the change log from, instead of the primary (env READ_DATABASE_URL). Writes still go to the primary.",
+        valueName: "url"))
+    var readDatabaseURL: String?
+
+    @Option(name: .long, help: "Milliseconds between two looks at the read standby's change log (it cannot LISTEN).")
+    var followIntervalMs: Int = 10
+
     @Option(name: .long, help: "Log lines as text or json (one object per line).")
     var logFormat: LogFormat = .text
 
@@ -70,6 +79,10 @@ struct ServeCommand: AsyncParsableCommand {
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
         guard listenerDownLimit >= 1 else { throw ValidationError("--listener-down-limit must be at least 1 second") }
+        guard (1...10_000).contains(followIntervalMs) else { throw ValidationError("--follow-interval-ms must be from 1 to 10000") }
+        if readDatabaseURL != nil, noCache {
+            throw ValidationError("--read-database-url feeds the in-memory snapshot: it does nothing with --no-cache")
+        }
     }
 
     func run() async throws {
@@ -146,12 +159,14 @@ struct ServeCommand: AsyncParsableCommand {
         if stopRequested(logger) { return }
         var configuration = CatalogConfiguration(
             database: .init(conninfo: opened.conninfo, maxConnections: database.poolSize,
-                            acquireTimeout: .seconds(database.poolTimeout), secretKey: secretKey),
+                            acquireTimeout: .seconds(database.poolTimeout), secretKey: secretKey,
+                            readConninfo: readDatabaseURL ?? ProcessInfo.processInfo.environment["READ_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }),
             host: host, port: port,
             auth: AuthConfiguration(masterKey: masterKey, insecureNoAuth: masterKey == nil),
             costMapURL: costMapURL ?? EnvironmentReference.resolve("os.environ/LITELLM_MODEL_COST_MAP_URL"),
             config: loaded.flatMap { loaded in config.map { (file: $0, models: loaded.models) } },
-            replica: noCache ? nil : ReplicaOptions(listenerDownLimit: .seconds(listenerDownLimit)))
+            replica: noCache ? nil : ReplicaOptions(listenerDownLimit: .seconds(listenerDownLimit),
+                                                    followInterval: .milliseconds(followIntervalMs)))
         // A config file's router aliases are the config's aliases (none: it has none).
         configuration.aliases = loaded.map { $0.aliases ?? [] }
         configuration.limits = serverLimits.limits

@@ -18,10 +18,10 @@ struct Replica {
     var app: Application<RouterResponder<CatalogRequestContext>> { built.application }
 
     static func start(conninfo: String, name: String, listenerDownLimit: Duration = .seconds(30),
-                      metrics: CatalogMetrics = CatalogMetrics()) async throws -> Replica {
+                      metrics: CatalogMetrics = CatalogMetrics(), readConninfo: String? = nil) async throws -> Replica {
         let configuration = CatalogConfiguration(
             database: .init(conninfo: conninfo + " application_name=\(name)", maxConnections: 4, acquireTimeout: .seconds(5),
-                            secretKey: TestCatalog.secretKey),
+                            secretKey: TestCatalog.secretKey, readConninfo: readConninfo.map { $0 + " application_name=\(name)" }),
             host: "127.0.0.1", port: 0, auth: AuthConfiguration(masterKey: TestCatalog.masterKey), metrics: metrics,
             replica: ReplicaOptions(listenerDownLimit: listenerDownLimit, pollInterval: .milliseconds(500), maxBackoff: .milliseconds(500)))
         return Replica(built: try await buildApplication(configuration: configuration, logger: Logger(label: name)))
