@@ -65,12 +65,7 @@ public final class StreamingStandby: Sendable {
 
     /// Creates `name` on the primary and waits until the standby lets a client connect to it.
     public func createDatabase(_ name: String, timeout: Duration = .seconds(30)) async throws {
-        let conninfo = primaryConninfo()
-        try await Self.offThread {
-            let connection = try PostgresConnection(conninfo: conninfo)
-            defer { connection.close() }
-            try connection.query("CREATE DATABASE \(identifier: name)")
-        }
+        try await Self.withConnection(primaryConninfo()) { try $0.query("CREATE DATABASE \(identifier: name)") }
         try await Self.poll("database \(name) to reach the standby", timeout: timeout,
                             conninfo: standbyConninfo(database: name)) { _ in true }
     }
@@ -78,16 +73,14 @@ public final class StreamingStandby: Sendable {
     /// Waits until the standby has replayed all the WAL the primary had written when called, so
     /// that every transaction committed on the primary before the call is visible on the standby.
     public func waitForReplay(timeout: Duration = .seconds(30)) async throws {
-        let conninfo = primaryConninfo()
-        let target = try await Self.offThread {
-            let connection = try PostgresConnection(conninfo: conninfo)
-            defer { connection.close() }
-            // The primary runs with synchronous_commit = off (unsafeFastWrites), so a commit that has
-            // returned may not be written yet, and walsenders stream written WAL only. A synchronous
-            // commit of our own (txid_current takes a transaction id, so there is a commit record)
-            // writes all the WAL before it.
+        let target = try await Self.withConnection(primaryConninfo()) { connection in
+            // The primary runs with synchronous_commit = off (unsafeFastWrites): a commit that has
+            // returned may not be written yet (pg_current_wal_lsn is the write position), and
+            // walsenders stream written WAL only. A synchronous commit of a transaction of our own
+            // that wrote WAL writes all the WAL before it (one that only took a transaction id,
+            // txid_current, commits asynchronously all the same).
             try connection.execute("SET synchronous_commit = on")
-            try connection.query("SELECT txid_current()")
+            try connection.query("SELECT pg_logical_emit_message(true, 'streaming_standby', 'wait for replay')")
             return try connection.query("SELECT pg_current_wal_lsn()::text AS lsn")[0].decode(String.self, "lsn")
         }
         try await Self.poll("the standby to replay the primary's WAL up to \(target)", timeout: timeout,
@@ -98,9 +91,7 @@ public final class StreamingStandby: Sendable {
     }
 
     /// Stops the standby (fast shutdown); the primary keeps its WAL for it, through the slot.
-    public func stopStandby() async throws {
-        try await standby.stop()
-    }
+    public func stopStandby() async throws { try await standby.stop() }
 
     /// Starts the standby and waits until it accepts connections and is in recovery.
     public func startStandby(timeout: Duration = .seconds(60)) async throws {
@@ -121,9 +112,7 @@ public final class StreamingStandby: Sendable {
     }
 
     /// Stops both servers and removes their directory.
-    public func stop() async throws {
-        try await Self.offThread { try self.stopBlocking() }
-    }
+    public func stop() async throws { try await Self.offThread { try self.stopBlocking() } }
 
     /// Stops both servers from the calling thread (for the `atexit` handler).
     fileprivate func stopBlocking() throws {
@@ -139,10 +128,7 @@ public final class StreamingStandby: Sendable {
 
     /// Checks the primary's replication settings and returns the directory of its programs.
     private func checkPrimary() async throws -> String {
-        let conninfo = primaryConninfo()
-        let (walLevel, senders, bindir) = try await Self.offThread {
-            let connection = try PostgresConnection(conninfo: conninfo)
-            defer { connection.close() }
+        let (walLevel, senders, bindir) = try await Self.withConnection(primaryConninfo()) { connection in
             // pg_config (the view) names the running server's own programs, so pg_basebackup is of
             // its version even when several are installed.
             let row = try connection.query("""
@@ -163,10 +149,10 @@ public final class StreamingStandby: Sendable {
 
     /// Copies the running primary into the standby's cluster directory with `pg_basebackup -R`.
     private func makeStandby(bindir: String) throws {
-        let cluster = standby.clusterDirectory
+        let cluster = standby.clusterDirectory, root = standby.configuration.directory
         let fileManager = FileManager.default
-        try fileManager.createDirectory(atPath: (cluster as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        chmod((cluster as NSString).deletingLastPathComponent, 0o755)
+        try fileManager.createDirectory(atPath: root, withIntermediateDirectories: true)
+        chmod(root, 0o755)
         try fileManager.createDirectory(atPath: cluster, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
         let serverUser = getuid() == 0 ? getpwnam("postgres") : nil
         if let serverUser { chown(cluster, serverUser.pointee.pw_uid, serverUser.pointee.pw_gid) }
@@ -223,6 +209,18 @@ public final class StreamingStandby: Sendable {
         }
     }
 
+    /// Runs `body` on a connection of its own to `conninfo`, off the cooperative pool.
+    @discardableResult
+    private static func withConnection<T: Sendable>(
+        _ conninfo: String, _ body: @escaping @Sendable (PostgresConnection) throws -> T
+    ) async throws -> T {
+        try await offThread {
+            let connection = try PostgresConnection(conninfo: conninfo)
+            defer { connection.close() }
+            return try body(connection)
+        }
+    }
+
     /// Connects to `conninfo` and runs `check` every 20 ms until it returns true, or throws after
     /// `timeout` with the last error seen (a connection refused while starting, say).
     private static func poll(_ what: String, timeout: Duration, conninfo: String,
@@ -231,12 +229,7 @@ public final class StreamingStandby: Sendable {
         var lastError: (any Error)?
         repeat {
             do {
-                let done = try await offThread {
-                    let connection = try PostgresConnection(conninfo: conninfo)
-                    defer { connection.close() }
-                    return try check(connection)
-                }
-                if done { return }
+                if try await withConnection(conninfo, check) { return }
                 lastError = nil
             } catch {
                 lastError = error
@@ -260,13 +253,8 @@ private final class RunningPairs: @unchecked Sendable {
         atexit { RunningPairs.shared.stopAll() }
     }
 
-    func insert(_ pair: StreamingStandby) {
-        lock.withLock { pairs[ObjectIdentifier(pair)] = pair }
-    }
-
-    func remove(_ pair: StreamingStandby) {
-        lock.withLock { pairs[ObjectIdentifier(pair)] = nil }
-    }
+    func insert(_ pair: StreamingStandby) { lock.withLock { pairs[ObjectIdentifier(pair)] = pair } }
+    func remove(_ pair: StreamingStandby) { lock.withLock { pairs[ObjectIdentifier(pair)] = nil } }
 
     private func stopAll() {
         // Not under the lock: stopBlocking removes each pair as it goes.
