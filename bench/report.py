@@ -545,6 +545,11 @@ class Report:
         return "\n".join(out)
 
     # ------------------------------------------------------------------------------------------
+    def analysis_after_render(self):
+        """The script's own reading of the figures, for the console only (see `render`)."""
+        self.render()
+        return self.analysis
+
     def render(self):
         meta = self.meta
         reads = self.section_reads()
@@ -606,9 +611,11 @@ class Report:
             "header.")
         parts += ["", "## Targets", ""]
         parts.append(table(["target", "measured", "verdict", "margin"], self.targets))
-        parts += ["", reads, "", propagation, "", writes, "", memory, "", "## Analysis", ""]
-        for paragraph in self.analysis:
-            parts += [paragraph, ""]
+        # Tables and measured facts only: what the figures mean is written by a person below
+        # HAND_WRITTEN, naming the commit it was written for, so that no generated sentence can go
+        # stale (one went on recommending a fix that had shipped). `self.analysis` is kept for
+        # the script's own console summary, never written here.
+        parts += ["", reads, "", propagation, "", writes, "", memory, ""]
         if self.notes:
             parts.append("Errors seen during the loads (they make those figures suspect):")
             parts.append("")
@@ -644,6 +651,9 @@ class Report:
         return "\n".join(parts)
 
 
+HAND_WRITTEN = "<!-- Below: written by people, not by bench/run.sh, which keeps it as it is. -->"
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--results", required=True)
@@ -652,8 +662,19 @@ def main():
     args = parser.parse_args()
     records = load(args.results)
     commands = [line.rstrip("\n") for line in open(args.commands)] if os.path.exists(args.commands) else []
+    # The hand-written part of the file (analysis, sections measured by other scripts) is kept as
+    # it is: only the generated part above HAND_WRITTEN is replaced.
+    kept = ""
+    if os.path.exists(args.output):
+        existing = open(args.output).read()
+        if HAND_WRITTEN in existing:
+            kept = existing[existing.index(HAND_WRITTEN):]
     with open(args.output, "w") as handle:
         handle.write(Report(records, commands).render())
+        if kept:
+            handle.write("\n" + kept)
+    for paragraph in Report(records, commands).analysis_after_render():
+        print(paragraph, "\n")
     print("wrote", args.output)
 
 
