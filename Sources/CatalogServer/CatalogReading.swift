@@ -70,7 +70,6 @@ public struct DatabaseCatalogReader: CatalogReading {
 /// Reads from the replica's in-memory snapshot: no query per request.
 public struct SnapshotCatalogReader: CatalogReading {
     let store: SnapshotStore
-    let rendered = RenderedViews()
 
     public init(store: SnapshotStore) {
         self.store = store
@@ -79,7 +78,7 @@ public struct SnapshotCatalogReader: CatalogReading {
     public func current() async throws -> CatalogReadState {
         let snapshot = store.snapshot
         return CatalogReadState(deployments: snapshot.deployments, costMap: snapshot.costMap, version: snapshot.generation,
-                                aliases: snapshot.aliases, invalidations: store.invalidations, rendered: rendered,
+                                aliases: snapshot.aliases, invalidations: store.invalidations, rendered: store.rendered,
                                 costMapRevision: snapshot.costMapRevision)
     }
 

@@ -40,7 +40,7 @@ struct CatalogStreamController: Sendable {
         // The position first: the snapshot taken after it is at least as new.
         let seq = store.appliedPosition
         let snapshot = store.snapshot
-        let renderer = ChangeEventRenderer(principal: principal, snapshot: snapshot, options: options, open: open)
+        let renderer = ChangeEventRenderer(principal: principal, snapshot: snapshot, options: options, open: open, rendered: store.rendered)
         let visible = AccessPolicy.visible(snapshot.deployments, to: principal)
         let opened = options.routing && !visible.isEmpty ? try await open(principal, visible) : [:]
         let credentials = snapshot.credentials.all.filter {
@@ -72,7 +72,7 @@ struct CatalogStreamController: Sendable {
         case .pruned(let oldest):
             throw Self.pruned(after, oldest: oldest)
         case .entries(let entries, let last):
-            let renderer = ChangeEventRenderer(principal: principal, snapshot: store.snapshot, options: options, open: open)
+            let renderer = ChangeEventRenderer(principal: principal, snapshot: store.snapshot, options: options, open: open, rendered: store.rendered)
             events = try await renderer.events(entries).map(\.event)
             next = last
         }
@@ -144,7 +144,7 @@ struct CatalogStreamController: Sendable {
                               !options.routing || AccessPolicy.receivesRoutingView(renewed) else { break }
                         principal = renewed
                     }
-                    let renderer = ChangeEventRenderer(principal: principal, snapshot: store.snapshot, options: options, open: open)
+                    let renderer = ChangeEventRenderer(principal: principal, snapshot: store.snapshot, options: options, open: open, rendered: store.rendered)
                     var text = ""
                     for (position, event) in try await renderer.events(entries) {
                         text += "id: \(position)\nevent: change\ndata: \(JSONWriter.string(event))\n\n"

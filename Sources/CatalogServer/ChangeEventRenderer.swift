@@ -18,6 +18,8 @@ struct ChangeEventRenderer: Sendable {
     let snapshot: CatalogSnapshot
     let options: CatalogStreamOptions
     let open: OpenParams
+    /// The replica's rendered views (nil: render every event).
+    var rendered: RenderedViews? = nil
 
     /// What one entry becomes, before the routing view (if any) is opened for the whole batch.
     private enum Planned {
@@ -119,8 +121,12 @@ struct ChangeEventRenderer: Sendable {
     /// A model as the caller gets it: `/model/info`'s entry, with `litellm_params` opened in the
     /// routing view (nil when the routing view left it out).
     func model(_ deployment: Deployment, opened: [ExactID: [String: JSONValue]]) -> JSONValue? {
+        guard options.routing else {
+            // The same bytes for every subscriber that hears of it: rendered once per replica.
+            return rendered.map { $0.view(deployment, costMap: snapshot.costMap, revision: snapshot.costMapRevision) }
+                ?? DeploymentView.json(deployment, costMap: snapshot.costMap)
+        }
         let entry = DeploymentView.json(deployment, costMap: snapshot.costMap)
-        guard options.routing else { return entry }
         guard let params = opened[ExactID(deployment.id)], case .object(var members) = entry else { return nil }
         members["litellm_params"] = .object(params)
         return .object(members)

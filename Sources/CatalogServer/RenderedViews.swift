@@ -44,6 +44,11 @@ final class RenderedViews: Sendable {
     /// Views kept now, and their bytes (for tests and metrics).
     var usage: (entries: Int, bytes: Int) { state.withLockedValue { ($0.entries.count, $0.bytes) } }
 
+    /// One deployment as shown with `costMap` (revision `revision`): a change-stream event.
+    func view(_ deployment: Deployment, costMap: CostMap, revision: UInt64) -> JSONValue {
+        views([deployment], costMap: costMap, revision: revision)[0]
+    }
+
     /// `deployments` as shown with `costMap` (revision `revision`), in order.
     func views(_ deployments: [Deployment], costMap: CostMap, revision: UInt64) -> [JSONValue] {
         guard deployments.count <= maxList else { return deployments.map { DeploymentView.rendered($0, costMap: costMap) } }

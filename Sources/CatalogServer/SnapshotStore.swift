@@ -49,6 +49,9 @@ public final class SnapshotStore: Sendable {
     let applied: PositionSignal
     /// What each generation of the snapshot changed, for the response cache.
     let invalidations: InvalidationLog
+    /// Deployments' views already rendered, shared by the reads and the change stream of this
+    /// replica: a change's event is rendered once, however many subscribers hear of it.
+    let rendered = RenderedViews()
 
     /// Loads the whole catalog; the replica is ready once this returns.
     public static func load(feed: ChangeFeed, logger: Logger) async throws -> SnapshotStore {
