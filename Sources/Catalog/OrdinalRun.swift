@@ -159,9 +159,6 @@ extension OrdinalRun: Collection {
 
     public subscript(index: Index) -> Value { chunks[index.chunk].values[index.offset] }
 
-    /// The key at `index`.
-    public func key(at index: Index) -> Int64 { chunks[index.chunk].keys[index.offset] }
-
     /// The values at `positions` (0 is the first in key order), cut out without copying the rest:
     /// finding the first chunk walks the chunk list, not the values.
     public func values(at positions: Range<Int>) -> [Value] {

@@ -81,19 +81,13 @@ struct ModelReadController: Sendable {
         let page = try Self.positiveInt(query["page"].map(String.init), field: "page", default: 1, max: Int(Int32.max))
         let size = try Self.positiveInt(query["size"].map(String.init), field: "size", default: 50, max: 1000)
         let narrowing = try DeploymentQuery { query[Substring($0)].map(String.init) }
-        let total: Int
-        let pageItems: [Deployment]
-        if narrowing.narrowsNothing, AccessPolicy.seesEverything(read.principal, tenantFilter: read.tenantFilter) {
-            // Every deployment in catalog order: the page is cut from the index, the catalog is not copied.
-            total = read.state.deployments.count
-            let start = min((page - 1) * size, total)
-            pageItems = read.state.deployments.deployments(at: start..<min(start + size, total))
-        } else {
-            let deployments = narrowing.apply(read.visible, costMap: read.state.costMap)
-            total = deployments.count
-            let start = min((page - 1) * size, total)
-            pageItems = Array(deployments[start..<min(start + size, total)])
-        }
+        // Every deployment in catalog order: the page is cut from the index, the catalog is not copied.
+        let everything = narrowing.narrowsNothing && AccessPolicy.seesEverything(read.principal, tenantFilter: read.tenantFilter)
+        let narrowed = everything ? nil : narrowing.apply(read.visible, costMap: read.state.costMap)
+        let total = narrowed?.count ?? read.state.deployments.count
+        let start = min((page - 1) * size, total)
+        let positions = start..<min(start + size, total)
+        let pageItems = narrowed.map { Array($0[positions]) } ?? read.state.deployments.deployments(at: positions)
         return [
             "data": .array(read.state.views(pageItems)),
             "total_count": .int(total),
