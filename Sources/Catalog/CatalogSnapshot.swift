@@ -18,6 +18,20 @@ public struct CatalogSnapshot: Sendable {
             self.ordinal = ordinal
             self.deployment = deployment.heldForDisplay
         }
+
+        /// `deployments` with their `ordinals`, held on every core: at start a replica converts
+        /// its whole catalog.
+        public static func held(_ deployments: [Deployment], ordinals: [Int64]) -> [Placed] {
+            precondition(ordinals.count == deployments.count, "one ordinal per deployment")
+            let chunks = min(ProcessInfo.processInfo.activeProcessorCount * 4, max(1, deployments.count / 1_000))
+            let place = { @Sendable (range: Range<Int>) in range.map { Placed(ordinal: ordinals[$0], deployment: deployments[$0]) } }
+            guard chunks > 1 else { return place(deployments.indices) }
+            let results = HeldChunks(count: chunks)
+            DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                results.set(chunk, place((deployments.count * chunk / chunks)..<(deployments.count * (chunk + 1) / chunks)))
+            }
+            return results.joined()
+        }
     }
 
     /// The highest change-log seq applied (for readiness and metrics; not an order).
@@ -43,21 +57,15 @@ public struct CatalogSnapshot: Sendable {
                 costMap: CostMap, keysByDigest: [[UInt8]: APIKeyRecord], aliases: [ModelGroupAlias] = [],
                 credentials: CredentialSet = .empty) {
         let ordinals = ordinals ?? deployments.indices.map { Int64($0) + 1 }
-        precondition(ordinals.count == deployments.count, "one ordinal per deployment")
-        self.init(seq: seq, generation: generation, deployments: DeploymentIndex(sorted: Self.held(deployments), ordinals: ordinals),
-                  costMap: costMap, keysByDigest: keysByDigest, aliases: aliases, credentials: credentials)
+        self.init(seq: seq, generation: generation, placed: Placed.held(deployments, ordinals: ordinals), costMap: costMap,
+                  keysByDigest: keysByDigest, aliases: aliases, credentials: credentials)
     }
 
-    /// `deployments` held for display, on every core: at start a replica converts its whole catalog.
-    private static func held(_ deployments: [Deployment]) -> [Deployment] {
-        let chunks = min(ProcessInfo.processInfo.activeProcessorCount * 4, max(1, deployments.count / 1_000))
-        guard chunks > 1 else { return deployments.map(\.heldForDisplay) }
-        let results = HeldChunks(count: chunks)
-        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-            let range = (deployments.count * chunk / chunks)..<(deployments.count * (chunk + 1) / chunks)
-            results.set(chunk, deployments[range].map(\.heldForDisplay))
-        }
-        return results.joined()
+    /// Deployments already placed (and so held), in catalog order.
+    public init(seq: Int64, generation: Int64 = 0, placed: [Placed], costMap: CostMap, keysByDigest: [[UInt8]: APIKeyRecord],
+                aliases: [ModelGroupAlias] = [], credentials: CredentialSet = .empty) {
+        self.init(seq: seq, generation: generation, deployments: DeploymentIndex(sorted: placed),
+                  costMap: costMap, keysByDigest: keysByDigest, aliases: aliases, credentials: credentials)
     }
 
     private init(seq: Int64, generation: Int64, deployments: DeploymentIndex, costMap: CostMap, costMapRevision: UInt64? = nil,
@@ -111,13 +119,13 @@ public struct CatalogSnapshot: Sendable {
     }
 }
 
-/// The parts `CatalogSnapshot.held` converts on several threads, each written once.
+/// The parts `CatalogSnapshot.Placed.held` converts on several threads, each written once.
 private final class HeldChunks: Sendable {
-    private let parts: Mutex<[[Deployment]]>
+    private let parts: Mutex<[[CatalogSnapshot.Placed]]>
 
     init(count: Int) { parts = Mutex(Array(repeating: [], count: count)) }
 
-    func set(_ index: Int, _ part: [Deployment]) { parts.withLock { $0[index] = part } }
+    func set(_ index: Int, _ part: [CatalogSnapshot.Placed]) { parts.withLock { $0[index] = part } }
 
-    func joined() -> [Deployment] { parts.withLock { Array($0.joined()) } }
+    func joined() -> [CatalogSnapshot.Placed] { parts.withLock { Array($0.joined()) } }
 }

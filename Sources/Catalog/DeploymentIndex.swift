@@ -25,10 +25,19 @@ public struct DeploymentIndex: Sendable {
     /// `deployments` in catalog order, with their ordinals (ascending).
     public init(sorted deployments: [Deployment], ordinals: [Int64]) {
         precondition(ordinals.count == deployments.count, "one ordinal per deployment")
-        run = OrdinalRun(sortedKeys: ordinals, values: deployments)
+        self.init(run: OrdinalRun(sortedKeys: ordinals, values: deployments))
+    }
+
+    /// Deployments placed in catalog order (ordinals ascending).
+    init(sorted placed: [CatalogSnapshot.Placed]) {
+        self.init(run: OrdinalRun(sorted: placed, key: \.ordinal, value: \.deployment))
+    }
+
+    private init(run: OrdinalRun<Deployment>) {
+        self.run = run
         var byID = TreeDictionary<ExactID, Int64>()
         var byTenant: [ExactID?: [Int64]] = [:]
-        for (deployment, ordinal) in zip(deployments, ordinals) {
+        for (ordinal, deployment) in run.pairs {
             // The first of two rows with one id wins, as a lookup of the old array did.
             if byID.updateValue(ordinal, forKey: ExactID(deployment.id)) != nil { continue }
             byTenant[Self.key(deployment.tenantID), default: []].append(ordinal)

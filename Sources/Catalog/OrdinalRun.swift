@@ -50,7 +50,30 @@ public struct OrdinalRun<Value: Sendable>: Sendable {
         count = keys.count
     }
 
+    /// `elements` with keys strictly ascending, each split into its key and value as its chunk is
+    /// made: one copy of each value, not one into an array of values and another into a chunk.
+    init<Elements: RandomAccessCollection>(sorted elements: Elements, key: (Elements.Element) -> Int64,
+                                           value: (Elements.Element) -> Value) where Elements.Index == Int {
+        var chunks: [Chunk] = []
+        chunks.reserveCapacity(elements.count / Self.chunkSize + 1)
+        var start = elements.startIndex
+        while start < elements.endIndex {
+            let end = Swift.min(start + Self.chunkSize, elements.endIndex)
+            let slice = elements[start..<end]
+            chunks.append(Chunk(keys: slice.map(key), values: slice.map(value)))
+            start = end
+        }
+        self.chunks = chunks
+        lastKeys = chunks.map { $0.keys[$0.keys.count - 1] }
+        count = elements.count
+    }
+
     public var isEmpty: Bool { count == 0 }
+
+    /// Every key with its value, in key order.
+    var pairs: some Sequence<(Int64, Value)> {
+        chunks.lazy.flatMap { chunk in zip(chunk.keys, chunk.values) }
+    }
 
     /// The value at `key`, if any.
     public func value(at key: Int64) -> Value? {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// What of a deployment's `litellm_params`, `model_info` and a team's `metadata` is secret: the one
 /// rule every read path applies to show them, and `SecretSplit` applies to seal them.
 ///
@@ -93,20 +95,30 @@ public enum Redaction {
     /// Whether the value of `name` is a secret by its name alone: dropped or masked when shown (and
     /// sealed when stored).
     public static func isSecretKey(_ name: String) -> Bool {
-        isDroppedKey(name) || isMaskedKey(name)
+        let verdict = NameVerdict.of(name)
+        return verdict.isDropped || verdict.isMasked
     }
 
     /// Whether `name` is left out of what is shown, value and all.
     public static func isDroppedKey(_ name: String) -> Bool {
-        droppedKeys.contains(name.lowercased())
+        NameVerdict.of(name).isDropped
     }
 
     /// Whether the member `name` of `object` holds a secret, by its name, its value or its pair.
     /// Null and `os.environ/` references are never secret values.
     public static func isSecretMember(_ name: String, of object: [String: JSONValue], publicNames: Set<String> = []) -> Bool {
-        guard let value = object[name], !value.isNull, !SecretSplit.isEnvironmentReference(value) else { return false }
+        guard let value = object[name] else { return false }
+        return isSecretMember(name, value: value, verdict: NameVerdict.of(name), of: object, publicNames: publicNames)
+    }
+
+    /// `isSecretMember` for a member already in hand, with its name's verdict.
+    private static func isSecretMember(
+        _ name: String, value: JSONValue, verdict: NameVerdict, of object: [String: JSONValue], publicNames: Set<String>
+    ) -> Bool {
+        guard !value.isNull, !SecretSplit.isEnvironmentReference(value) else { return false }
         if publicNames.contains(name) { return false }
-        return isSecretKey(name) || SecretValues.isSecret(value) || isSecretPairValue(name, of: object)
+        return verdict.isDropped || verdict.isMasked || SecretValues.isSecret(value)
+            || (verdict.isValueName && isSecretPairValue(name, of: object))
     }
 
     /// Whether a list item holds a secret by its form.
@@ -115,6 +127,11 @@ public enum Redaction {
     }
 
     static func isMaskedKey(_ name: String) -> Bool {
+        NameVerdict.of(name).isMasked
+    }
+
+    /// The rule for names, worked out (`NameVerdict` remembers it).
+    fileprivate static func computedIsMaskedKey(_ name: String) -> Bool {
         let pieces = namePieces(name)
         if pieces.contains(where: exemptPieces.contains) { return false }
         return pieces.contains(where: secretPieces.contains)
@@ -204,10 +221,11 @@ public enum Redaction {
     private static func redactedIfChanged(object: [String: JSONValue], publicNames: Set<String>) -> [String: JSONValue]? {
         var shown: [String: JSONValue]?
         for (name, value) in object {
-            if isDroppedKey(name) {
+            let verdict = NameVerdict.of(name)
+            if verdict.isDropped {
                 if shown == nil { shown = object }
                 shown?.removeValue(forKey: name)
-            } else if isSecretMember(name, of: object, publicNames: publicNames) {
+            } else if isSecretMember(name, value: value, verdict: verdict, of: object, publicNames: publicNames) {
                 if shown == nil { shown = object }
                 shown?[name] = .string(placeholder)
             } else if let redacted = redactedIfChanged(value) {
@@ -234,6 +252,57 @@ public enum Redaction {
         default:
             // Scalars, and `.encoded` values, which hold what was already shown.
             return nil
+        }
+    }
+}
+
+/// What the rule says of a member's name alone, remembered per name and thread.
+///
+/// A snapshot load judges every member of every deployment (about ten million names at a million
+/// deployments), and the names repeat: the same few dozen LiteLLM parameters. Splitting each one
+/// into pieces again was a fifth of a replica's start-up. The verdict is the rule's own answer
+/// (`Redaction.computedIsMaskedKey`, `droppedKeys`), kept, never a second list of names. Each
+/// thread keeps its own memo: one shared behind a lock was contended by the loading threads.
+struct NameVerdict: Sendable {
+    /// Dropped with its value (`Redaction.droppedKeys`).
+    var isDropped: Bool
+    /// Masked by its name (`Redaction.secretPieces`).
+    var isMasked: Bool
+    /// `value`, in any case: the value of a header pair (`Redaction.isSecretPairValue`).
+    var isValueName: Bool
+
+    static func of(_ name: String) -> NameVerdict {
+        let memo = Memo.current
+        if let verdict = memo.verdicts[name] { return verdict }
+        let lowercased = name.lowercased()
+        let verdict = NameVerdict(
+            isDropped: Redaction.droppedKeys.contains(lowercased), isMasked: Redaction.computedIsMaskedKey(name),
+            isValueName: lowercased == "value")
+        if memo.verdicts.count < Memo.capacity { memo.verdicts[name] = verdict }
+        return verdict
+    }
+
+    /// One thread's verdicts, reached through a pthread key (released with the thread).
+    private final class Memo {
+        /// Names are user data: past this many distinct ones, the rest are judged each time.
+        static let capacity = 4_096
+        var verdicts: [String: NameVerdict] = [:]
+
+        static let key: pthread_key_t = {
+            var key = pthread_key_t()
+            let created = pthread_key_create(&key) { pointer in
+                guard let pointer else { return }
+                Unmanaged<Memo>.fromOpaque(pointer).release()
+            }
+            precondition(created == 0, "pthread_key_create failed")
+            return key
+        }()
+
+        static var current: Memo {
+            if let pointer = pthread_getspecific(key) { return Unmanaged<Memo>.fromOpaque(pointer).takeUnretainedValue() }
+            let memo = Memo()
+            pthread_setspecific(key, Unmanaged.passRetained(memo).toOpaque())
+            return memo
         }
     }
 }

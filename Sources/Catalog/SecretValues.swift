@@ -13,12 +13,20 @@ enum SecretValues {
 
     static func isSecret(_ value: JSONValue) -> Bool {
         guard let text = value.stringValue else { return false }
-        // Every form below needs a ':' (a URL), a '=' (a connection string) or a space (an
-        // Authorization value, a PEM header); most values (model names, versions) have none, and
-        // this runs for every value of every deployment a snapshot takes in.
-        guard text.utf8.contains(where: { $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: "=") || $0 == UInt8(ascii: " ") }) else {
-            return false
+        // Every form below needs a '=' (a connection string), a space (an Authorization value, a
+        // PEM header), or a ':' with an '@' or a '?' (a URL with userinfo or a query); most values
+        // (model names, versions, plain URLs such as an api_base) have none, and this runs for
+        // every value of every deployment a snapshot takes in.
+        var colon = false, userinfoOrQuery = false, separator = false
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "="), UInt8(ascii: " "): separator = true
+            case UInt8(ascii: ":"): colon = true
+            case UInt8(ascii: "@"), UInt8(ascii: "?"): userinfoOrQuery = true
+            default: continue
+            }
         }
+        guard separator || (colon && userinfoOrQuery) else { return false }
         return isURLWithSecret(text) || isConnectionStringWithSecret(text) || isAuthorizationValue(text)
             || text.contains("PRIVATE KEY-----")
     }

@@ -2,13 +2,15 @@ import Catalog
 import Foundation
 import Postgres
 
-/// Reads every model row of a snapshot load, in catalog order: in ordinal ranges on several
-/// connections at once when the catalog is large, each importing the loading transaction's
-/// snapshot (`pg_export_snapshot`), so that every range sees exactly the state the load saw.
+/// Reads every model row of a snapshot load, in catalog order and held for display: in ordinal
+/// ranges on several connections at once when the catalog is large, each importing the loading
+/// transaction's snapshot (`pg_export_snapshot`), so that every range sees exactly the state the
+/// load saw.
 ///
 /// Why: at 1,000,000 deployments one query leaves PostgreSQL's output (jsonb to text) and the
 /// decoding of rows to run one after the other, on one core each. Ranges on `workers`
-/// connections overlap the two, and decode on every core.
+/// connections overlap the two, and decode on every core. Each worker holds a row for display as
+/// soon as it is decoded, so the whole catalog is never in memory twice (stored and held).
 enum ModelLoad {
     /// Below this many ordinals one query is cheaper than opening connections.
     static let parallelFrom: Int64 = 50_000
@@ -18,11 +20,12 @@ enum ModelLoad {
 
     /// The rows, with their ordinals; `connection` is inside a REPEATABLE READ transaction whose
     /// snapshot the load reflects. `conninfo` opens the extra connections.
-    static func all(on connection: PostgresConnection, conninfo: String) throws -> (deployments: [Deployment], ordinals: [Int64]) {
+    static func all(on connection: PostgresConnection, conninfo: String) throws -> [CatalogSnapshot.Placed] {
         let bounds = try connection.query("SELECT min(ordinal) AS low, max(ordinal) AS high FROM models")[0]
-        guard let low = try bounds.decode(Int64?.self, "low"), let high = try bounds.decode(Int64?.self, "high") else { return ([], []) }
+        guard let low = try bounds.decode(Int64?.self, "low"), let high = try bounds.decode(Int64?.self, "high") else { return [] }
         guard high - low >= parallelFrom else {
-            return try rows(from: low, to: high + 1, on: connection)
+            let rows = try rows(from: low, to: high + 1, on: connection)
+            return CatalogSnapshot.Placed.held(try rows.map(ModelRepository.deployment), ordinals: try rows.map(ordinal))
         }
         let snapshot = try connection.query("SELECT pg_export_snapshot() AS id")[0].decode(String.self, "id")
         let workers = Self.workers
@@ -41,48 +44,49 @@ enum ModelLoad {
             }.start()
         }
         group.wait()
-        var deployments: [Deployment] = []
-        var ordinals: [Int64] = []
-        for part in try parts.all() {
-            deployments.append(contentsOf: part.deployments)
-            ordinals.append(contentsOf: part.ordinals)
-        }
-        return (deployments, ordinals)
+        let all = try parts.all()
+        var placed: [CatalogSnapshot.Placed] = []
+        placed.reserveCapacity(all.reduce(0) { $0 + $1.count })
+        for part in all { placed.append(contentsOf: part) }
+        return placed
     }
 
     /// The rows with `from <= ordinal < to`, on a connection of their own in the snapshot `snapshot`.
-    private static func range(from: Int64, to: Int64, snapshot: String, conninfo: String) throws -> (deployments: [Deployment], ordinals: [Int64]) {
+    private static func range(from: Int64, to: Int64, snapshot: String, conninfo: String) throws -> [CatalogSnapshot.Placed] {
         let connection = try PostgresConnection(conninfo: conninfo, applicationName: "model-catalog snapshot load")
         defer { connection.close() }
         try connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         try connection.importSnapshot(snapshot)
         defer { try? connection.execute("COMMIT") }
-        return try rows(from: from, to: to, on: connection)
+        return try rows(from: from, to: to, on: connection).map { row in
+            CatalogSnapshot.Placed(ordinal: try ordinal(row), deployment: try ModelRepository.deployment(row))
+        }
     }
 
-    /// The rows with `from <= ordinal < to`, decoded.
-    private static func rows(from: Int64, to: Int64, on connection: PostgresConnection) throws -> (deployments: [Deployment], ordinals: [Int64]) {
-        let rows = try connection.query("""
+    /// The rows with `from <= ordinal < to`.
+    private static func rows(from: Int64, to: Int64, on connection: PostgresConnection) throws -> PostgresRows {
+        try connection.query("""
             SELECT ordinal, id, tenant_id, model_name, litellm_params, model_info, version, source,
                    created_at, updated_at, created_by, updated_by
             FROM models WHERE ordinal >= \(from) AND ordinal < \(to) ORDER BY ordinal
             """)
-        return (try rows.map(ModelRepository.deployment), try rows.map { try $0.decode(Int64.self, "ordinal") })
     }
+
+    private static func ordinal(_ row: PostgresRow) throws -> Int64 { try row.decode(Int64.self, at: 0) }
 
     /// Each worker's result, written once.
     private final class Parts: @unchecked Sendable {
         // Guarded by `lock`.
-        private var results: [Result<(deployments: [Deployment], ordinals: [Int64]), Error>?]
+        private var results: [Result<[CatalogSnapshot.Placed], Error>?]
         private let lock = NSLock()
 
         init(count: Int) { results = Array(repeating: nil, count: count) }
 
-        func set(_ index: Int, _ result: Result<(deployments: [Deployment], ordinals: [Int64]), Error>) {
+        func set(_ index: Int, _ result: Result<[CatalogSnapshot.Placed], Error>) {
             lock.withLock { results[index] = result }
         }
 
-        func all() throws -> [(deployments: [Deployment], ordinals: [Int64])] {
+        func all() throws -> [[CatalogSnapshot.Placed]] {
             try lock.withLock { try results.map { try $0!.get() } }
         }
     }

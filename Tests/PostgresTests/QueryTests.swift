@@ -88,6 +88,35 @@ struct QueryTests {
         await pool.close()
     }
 
+    @Test("timestamptz text in any session time zone reads as PostgreSQL's own epoch", arguments: [
+        "UTC", "Asia/Kolkata", "America/St_Johns", "Europe/Amsterdam", "Pacific/Kiritimati",
+    ])
+    func timestampsAcrossZones(zone: String) async throws {
+        let pool = try await Self.pool()
+        let stamps = [
+            "1970-01-01 00:00:00+00", "1969-12-31 23:59:59.999999+00", "2000-02-29 12:00:00.5+00",
+            "2024-02-29 23:59:59.000001+00", "1900-03-01 00:00:00+00", "1930-06-01 12:00:00+00",
+            "2026-12-07 18:34:25.123456+00", "2100-12-31 23:59:59.98+00", "0001-01-01 00:00:00+00",
+            "0044-03-15 12:00:00+00 BC",
+        ]
+        for stamp in stamps {
+            let rows = try await pool.withConnection { connection in
+                try connection.execute("BEGIN")
+                defer { try? connection.execute("COMMIT") }
+                try connection.query("SELECT set_config('TimeZone', \(zone), true)")
+                return try connection.query("""
+                    SELECT \(stamp)::timestamptz AS at, \(stamp)::timestamptz::text AS shown,
+                           extract(epoch FROM \(stamp)::timestamptz)::float8 AS epoch
+                    """)
+            }
+            let shown = try rows[0].decode(String.self, "shown")
+            let epoch = try rows[0].decode(Double.self, "epoch")
+            let at = try rows[0].decode(Date.self, "at")
+            #expect(abs(at.timeIntervalSince1970 - epoch) < 0.000_001, "\(shown) in \(zone)")
+        }
+        await pool.close()
+    }
+
     @Test("a unique violation surfaces SQLSTATE 23505 and the constraint, and no parameter value")
     func uniqueViolation() async throws {
         let pool = try await Self.pool()
