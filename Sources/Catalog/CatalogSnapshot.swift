@@ -19,18 +19,20 @@ public struct CatalogSnapshot: Sendable {
             self.deployment = deployment.heldForDisplay
         }
 
-        /// `deployments` with their `ordinals`, held on every core: at start a replica converts
-        /// its whole catalog.
-        public static func held(_ deployments: [Deployment], ordinals: [Int64]) -> [Placed] {
+        /// `deployments` with their `ordinals`, held and indexed on every core: at start a
+        /// replica converts its whole catalog.
+        public static func held(_ deployments: [Deployment], ordinals: [Int64]) -> [DeploymentIndex.Part] {
             precondition(ordinals.count == deployments.count, "one ordinal per deployment")
             let chunks = min(ProcessInfo.processInfo.activeProcessorCount * 4, max(1, deployments.count / 1_000))
-            let place = { @Sendable (range: Range<Int>) in range.map { Placed(ordinal: ordinals[$0], deployment: deployments[$0]) } }
-            guard chunks > 1 else { return place(deployments.indices) }
-            let results = HeldChunks(count: chunks)
-            DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-                results.set(chunk, place((deployments.count * chunk / chunks)..<(deployments.count * (chunk + 1) / chunks)))
+            let part = { @Sendable (range: Range<Int>) in
+                DeploymentIndex.Part(sorted: range.map { Placed(ordinal: ordinals[$0], deployment: deployments[$0]) })
             }
-            return results.joined()
+            guard chunks > 1 else { return [part(deployments.indices)] }
+            let results = HeldParts(count: chunks)
+            DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                results.set(chunk, part((deployments.count * chunk / chunks)..<(deployments.count * (chunk + 1) / chunks)))
+            }
+            return results.all()
         }
     }
 
@@ -57,14 +59,14 @@ public struct CatalogSnapshot: Sendable {
                 costMap: CostMap, keysByDigest: [[UInt8]: APIKeyRecord], aliases: [ModelGroupAlias] = [],
                 credentials: CredentialSet = .empty) {
         let ordinals = ordinals ?? deployments.indices.map { Int64($0) + 1 }
-        self.init(seq: seq, generation: generation, placed: Placed.held(deployments, ordinals: ordinals), costMap: costMap,
+        self.init(seq: seq, generation: generation, parts: Placed.held(deployments, ordinals: ordinals), costMap: costMap,
                   keysByDigest: keysByDigest, aliases: aliases, credentials: credentials)
     }
 
-    /// Deployments already placed (and so held), in catalog order.
-    public init(seq: Int64, generation: Int64 = 0, placed: [Placed], costMap: CostMap, keysByDigest: [[UInt8]: APIKeyRecord],
-                aliases: [ModelGroupAlias] = [], credentials: CredentialSet = .empty) {
-        self.init(seq: seq, generation: generation, deployments: DeploymentIndex(sorted: placed),
+    /// Deployments placed (and so held) and indexed in parts, the parts in catalog order.
+    public init(seq: Int64, generation: Int64 = 0, parts: [DeploymentIndex.Part], costMap: CostMap,
+                keysByDigest: [[UInt8]: APIKeyRecord], aliases: [ModelGroupAlias] = [], credentials: CredentialSet = .empty) {
+        self.init(seq: seq, generation: generation, deployments: DeploymentIndex(parts: parts),
                   costMap: costMap, keysByDigest: keysByDigest, aliases: aliases, credentials: credentials)
     }
 
@@ -120,12 +122,12 @@ public struct CatalogSnapshot: Sendable {
 }
 
 /// The parts `CatalogSnapshot.Placed.held` converts on several threads, each written once.
-private final class HeldChunks: Sendable {
-    private let parts: Mutex<[[CatalogSnapshot.Placed]]>
+private final class HeldParts: Sendable {
+    private let parts: Mutex<[DeploymentIndex.Part?]>
 
-    init(count: Int) { parts = Mutex(Array(repeating: [], count: count)) }
+    init(count: Int) { parts = Mutex(Array(repeating: nil, count: count)) }
 
-    func set(_ index: Int, _ part: [CatalogSnapshot.Placed]) { parts.withLock { $0[index] = part } }
+    func set(_ index: Int, _ part: DeploymentIndex.Part) { parts.withLock { $0[index] = part } }
 
-    func joined() -> [CatalogSnapshot.Placed] { parts.withLock { Array($0.joined()) } }
+    func all() -> [DeploymentIndex.Part] { parts.withLock { $0.map { $0! } } }
 }

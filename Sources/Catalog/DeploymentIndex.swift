@@ -25,23 +25,56 @@ public struct DeploymentIndex: Sendable {
     /// `deployments` in catalog order, with their ordinals (ascending).
     public init(sorted deployments: [Deployment], ordinals: [Int64]) {
         precondition(ordinals.count == deployments.count, "one ordinal per deployment")
-        self.init(run: OrdinalRun(sortedKeys: ordinals, values: deployments))
+        self.init(parts: [Part(run: OrdinalRun(sortedKeys: ordinals, values: deployments))])
     }
 
-    /// Deployments placed in catalog order (ordinals ascending).
-    init(sorted placed: [CatalogSnapshot.Placed]) {
-        self.init(run: OrdinalRun(sorted: placed, key: \.ordinal, value: \.deployment))
-    }
+    /// A stretch of the catalog order, indexed on its own: a large load builds its parts on
+    /// several threads at once, each as it reads its rows, and joins them (`init(parts:)`).
+    public struct Part: Sendable {
+        fileprivate let run: OrdinalRun<Deployment>
+        fileprivate let ordinalsByID: TreeDictionary<ExactID, Int64>
+        fileprivate let ordinalsByTenant: [ExactID?: [Int64]]
 
-    private init(run: OrdinalRun<Deployment>) {
-        self.run = run
-        var byID = TreeDictionary<ExactID, Int64>()
-        var byTenant: [ExactID?: [Int64]] = [:]
-        for (ordinal, deployment) in run.pairs {
-            // The first of two rows with one id wins, as a lookup of the old array did.
-            if byID.updateValue(ordinal, forKey: ExactID(deployment.id)) != nil { continue }
-            byTenant[Self.key(deployment.tenantID), default: []].append(ordinal)
+        /// Deployments placed in catalog order (ordinals ascending).
+        public init(sorted placed: [CatalogSnapshot.Placed]) {
+            self.init(run: OrdinalRun(sorted: placed, key: \.ordinal, value: \.deployment))
         }
+
+        fileprivate init(run: OrdinalRun<Deployment>) {
+            self.run = run
+            var byID = TreeDictionary<ExactID, Int64>()
+            var byTenant: [ExactID?: [Int64]] = [:]
+            for (ordinal, deployment) in run.pairs {
+                // The first of two rows with one id wins, as a lookup of the old array did
+                // (`updateValue` would keep the second's ordinal).
+                let id = ExactID(deployment.id)
+                if byID[id] != nil { continue }
+                byID[id] = ordinal
+                byTenant[DeploymentIndex.key(deployment.tenantID), default: []].append(ordinal)
+            }
+            ordinalsByID = byID
+            ordinalsByTenant = byTenant
+        }
+    }
+
+    /// `parts` joined, each after the one before it in catalog order. The id indexes join by
+    /// their structure (`TreeDictionary.merge`), not key by key.
+    public init(parts: [Part]) {
+        let run = OrdinalRun(joining: parts.map(\.run))
+        var byID = parts.first?.ordinalsByID ?? [:]
+        for part in parts.dropFirst() { byID.merge(part.ordinalsByID) { first, second in Swift.min(first, second) } }
+        var parts = parts
+        if byID.count < parts.reduce(0, { $0 + $1.ordinalsByID.count }) {
+            // An id in two parts (never from the table, whose primary key it is): the part-wise
+            // tenant lists would keep both rows, so index the joined run as one part.
+            parts = [Part(run: run)]
+            byID = parts[0].ordinalsByID
+        }
+        var byTenant: [ExactID?: [Int64]] = [:]
+        for part in parts {
+            for (tenant, ordinals) in part.ordinalsByTenant { byTenant[tenant, default: []].append(contentsOf: ordinals) }
+        }
+        self.run = run
         ordinalsByID = byID
         ordinalsByTenant = TreeDictionary(uniqueKeysWithValues: byTenant.map { tenant, ordinals in
             (tenant, OrdinalRun(sortedKeys: ordinals, values: Array(repeating: (), count: ordinals.count)))
@@ -85,7 +118,7 @@ public struct DeploymentIndex: Sendable {
     }
 
     /// A tenant's key in `ordinalsByTenant` (nil: shared).
-    private static func key(_ tenant: String?) -> ExactID? { tenant.map { ExactID($0) } }
+    fileprivate static func key(_ tenant: String?) -> ExactID? { tenant.map { ExactID($0) } }
 
     private mutating func addOrdinal(_ ordinal: Int64, tenant: ExactID?) {
         ordinalsByTenant[tenant, default: OrdinalRun()].set((), at: ordinal)

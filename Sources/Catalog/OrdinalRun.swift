@@ -68,6 +68,14 @@ public struct OrdinalRun<Value: Sendable>: Sendable {
         count = elements.count
     }
 
+    /// `runs` one after the other, each one's keys above the one's before: their chunks, shared.
+    init(joining runs: [OrdinalRun]) {
+        chunks = runs.flatMap(\.chunks)
+        lastKeys = runs.flatMap(\.lastKeys)
+        count = runs.reduce(0) { $0 + $1.count }
+        for (earlier, later) in zip(lastKeys, lastKeys.dropFirst()) { precondition(earlier < later, "runs joined out of order") }
+    }
+
     public var isEmpty: Bool { count == 0 }
 
     /// Every key with its value, in key order.

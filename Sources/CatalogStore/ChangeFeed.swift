@@ -120,7 +120,7 @@ public struct ChangeFeed: Sendable {
             let included = try connection.query("""
                 SELECT seq, xid::text::bigint AS xid FROM changes WHERE xid >= \(horizon)::text::xid8
                 """).map { FeedPosition.Entry(seq: try $0.decode(Int64.self, "seq"), xid: try $0.decode(Int64.self, "xid")) }
-            let snapshot = CatalogSnapshot(seq: seq, placed: try ModelLoad.all(on: connection, conninfo: conninfo),
+            let snapshot = CatalogSnapshot(seq: seq, parts: try ModelLoad.all(on: connection, conninfo: conninfo),
                                            costMap: try Self.costMap(on: connection), keysByDigest: try Self.keys(on: connection),
                                            aliases: try AliasRepository.all(on: connection),
                                            credentials: CredentialSet(try CredentialRepository.all(on: connection)))

@@ -10,7 +10,8 @@ import Postgres
 /// Why: at 1,000,000 deployments one query leaves PostgreSQL's output (jsonb to text) and the
 /// decoding of rows to run one after the other, on one core each. Ranges on `workers`
 /// connections overlap the two, and decode on every core. Each worker holds a row for display as
-/// soon as it is decoded, so the whole catalog is never in memory twice (stored and held).
+/// soon as it is decoded, so the whole catalog is never in memory twice (stored and held), and
+/// indexes its range (`DeploymentIndex.Part`) while the others still read.
 enum ModelLoad {
     /// Below this many ordinals one query is cheaper than opening connections.
     static let parallelFrom: Int64 = 50_000
@@ -20,7 +21,7 @@ enum ModelLoad {
 
     /// The rows, with their ordinals; `connection` is inside a REPEATABLE READ transaction whose
     /// snapshot the load reflects. `conninfo` opens the extra connections.
-    static func all(on connection: PostgresConnection, conninfo: String) throws -> [CatalogSnapshot.Placed] {
+    static func all(on connection: PostgresConnection, conninfo: String) throws -> [DeploymentIndex.Part] {
         let bounds = try connection.query("SELECT min(ordinal) AS low, max(ordinal) AS high FROM models")[0]
         guard let low = try bounds.decode(Int64?.self, "low"), let high = try bounds.decode(Int64?.self, "high") else { return [] }
         guard high - low >= parallelFrom else {
@@ -44,23 +45,20 @@ enum ModelLoad {
             }.start()
         }
         group.wait()
-        let all = try parts.all()
-        var placed: [CatalogSnapshot.Placed] = []
-        placed.reserveCapacity(all.reduce(0) { $0 + $1.count })
-        for part in all { placed.append(contentsOf: part) }
-        return placed
+        return try parts.all()
     }
 
     /// The rows with `from <= ordinal < to`, on a connection of their own in the snapshot `snapshot`.
-    private static func range(from: Int64, to: Int64, snapshot: String, conninfo: String) throws -> [CatalogSnapshot.Placed] {
+    private static func range(from: Int64, to: Int64, snapshot: String, conninfo: String) throws -> DeploymentIndex.Part {
         let connection = try PostgresConnection(conninfo: conninfo, applicationName: "model-catalog snapshot load")
         defer { connection.close() }
         try connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         try connection.importSnapshot(snapshot)
         defer { try? connection.execute("COMMIT") }
-        return try rows(from: from, to: to, on: connection).map { row in
+        let placed = try rows(from: from, to: to, on: connection).map { row in
             CatalogSnapshot.Placed(ordinal: try ordinal(row), deployment: try ModelRepository.deployment(row))
         }
+        return DeploymentIndex.Part(sorted: placed)
     }
 
     /// The rows with `from <= ordinal < to`.
@@ -77,16 +75,16 @@ enum ModelLoad {
     /// Each worker's result, written once.
     private final class Parts: @unchecked Sendable {
         // Guarded by `lock`.
-        private var results: [Result<[CatalogSnapshot.Placed], Error>?]
+        private var results: [Result<DeploymentIndex.Part, Error>?]
         private let lock = NSLock()
 
         init(count: Int) { results = Array(repeating: nil, count: count) }
 
-        func set(_ index: Int, _ result: Result<[CatalogSnapshot.Placed], Error>) {
+        func set(_ index: Int, _ result: Result<DeploymentIndex.Part, Error>) {
             lock.withLock { results[index] = result }
         }
 
-        func all() throws -> [[CatalogSnapshot.Placed]] {
+        func all() throws -> [DeploymentIndex.Part] {
             try lock.withLock { try results.map { try $0!.get() } }
         }
     }

@@ -82,6 +82,42 @@ struct DeploymentIndexTests {
         for (old, oldReference) in versions { Self.check(old, against: oldReference, tenants: tenants) }
     }
 
+    @Test("parts indexed apart and joined answer as the whole, changes after the join included; an id in two parts keeps its first row")
+    func joinedParts() {
+        let tenants: [String?] = [nil, "t1", "t2", "café"]
+        var reference = Reference()
+        var placed: [CatalogSnapshot.Placed] = []
+        for number in 0..<3_000 {
+            let row = Self.deployment("m\(number)", tenant: tenants[number % tenants.count])
+            let ordinal = Int64(number * 3 + 1)
+            placed.append(CatalogSnapshot.Placed(ordinal: ordinal, deployment: row))
+            reference.rows[row.id] = (ordinal, row.heldForDisplay)
+        }
+        // Uneven parts, one of them empty, as the ranges of a load may be.
+        let cuts = [0, 1, 700, 700, 2_000, 3_000]
+        let parts = zip(cuts, cuts.dropFirst()).map { DeploymentIndex.Part(sorted: Array(placed[$0..<$1])) }
+        var index = DeploymentIndex(parts: parts)
+        Self.check(index, against: reference, tenants: tenants)
+
+        let moved = Self.deployment("m5", tenant: "t2", name: "moved")
+        index.put(moved, at: 9_001)
+        reference.rows["m5"] = (9_001, moved)
+        index.remove(id: "m700")
+        reference.rows["m700"] = nil
+        let changed = Self.deployment("m1999", tenant: nil, name: "changed")
+        index.put(changed, at: 1999 * 3 + 1)
+        reference.rows["m1999"] = (1999 * 3 + 1, changed)
+        Self.check(index, against: reference, tenants: tenants)
+
+        let twice = DeploymentIndex(parts: parts + [DeploymentIndex.Part(sorted: [
+            CatalogSnapshot.Placed(ordinal: 9_500, deployment: Self.deployment("m1", tenant: "t2", name: "second")),
+        ])])
+        #expect(twice.deployment(id: "m1")?.modelName == "m")
+        #expect(twice.ordinal(id: "m1") == 4)
+        #expect(!twice.deployments(ofTenants: ["t2"]).contains { $0.id == "m1" })
+        #expect(twice.deployments(ofTenants: ["t1"]).filter { $0.id == "m1" }.count == 1)
+    }
+
     @Test("removing every row empties the index and its tenants")
     func removeAll() {
         let rows = (0..<600).map { Self.deployment("m\($0)", tenant: $0 % 2 == 0 ? "t" : nil) }
