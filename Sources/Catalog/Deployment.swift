@@ -106,5 +106,5 @@ extension Deployment {
     public var isBlocked: Bool { modelInfo["blocked"]?.boolValue == true }
 
     /// Whether the deployment is a wildcard route (`model_name` such as `anthropic/*`).
-    public var isWildcardRoute: Bool { modelName.contains("*") }
+    public var isWildcardRoute: Bool { modelName.utf8.contains(UInt8(ascii: "*")) }
 }

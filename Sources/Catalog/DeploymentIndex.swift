@@ -45,11 +45,12 @@ public struct DeploymentIndex: Sendable {
             var byID = TreeDictionary<ExactID, Int64>()
             var byTenant: [ExactID?: [Int64]] = [:]
             for (ordinal, deployment) in run.pairs {
-                // The first of two rows with one id wins, as a lookup of the old array did
-                // (`updateValue` would keep the second's ordinal).
+                // The first of two rows with one id wins, as a lookup of the old array did.
                 let id = ExactID(deployment.id)
-                if byID[id] != nil { continue }
-                byID[id] = ordinal
+                if let first = byID.updateValue(ordinal, forKey: id) {
+                    byID[id] = first
+                    continue
+                }
                 byTenant[DeploymentIndex.key(deployment.tenantID), default: []].append(ordinal)
             }
             ordinalsByID = byID

@@ -52,25 +52,37 @@ public enum ModelGroupView {
 struct ModelGroup {
     struct Member {
         var deployment: Deployment
-        /// The enriched `model_info`.
-        var info: [String: JSONValue]
-        var costEntry: [String: JSONValue]?
+        /// The enriched `model_info`; nil for a view that reads only keys shown from the cost map
+        /// (`OpenAIModelView`), which `layers` gives as `enrich` would, without building the rest.
+        var info: [String: JSONValue]?
+        /// Where each shown value comes from (with the cost-map entry).
+        var layers: ModelInfoEnrichment.ShownLayers
+
+        var costEntry: [String: JSONValue]? { layers.found?.entry }
+
+        /// The shown `model_info` value of `key`.
+        func shown(_ key: String) -> JSONValue? {
+            info.map { $0[key] } ?? layers.value(key)
+        }
     }
 
     var name: String
     var members: [Member]
 
     /// Groups in order of first appearance, deployments in their given order within each.
-    static func partition(_ deployments: [Deployment], costMap: CostMap) -> [ModelGroup] {
+    /// `enriched: false` leaves out each member's whole `model_info`, for views that read only
+    /// keys shown from the cost map (`mapKeys`): a cold `/v1/models` spent most of its time
+    /// enriching views it did not show.
+    static func partition(_ deployments: [Deployment], costMap: CostMap, enriched: Bool = true) -> [ModelGroup] {
         var groups: [ModelGroup] = []
         // Byte-exact names, as LiteLLM's router and the database tell them apart.
         var index: [ExactID: Int] = [:]
         for deployment in deployments {
+            let layers = ModelInfoEnrichment.ShownLayers(deployment, costMap: costMap)
             let member = Member(
                 deployment: deployment,
-                info: ModelInfoEnrichment.enrich(deployment, costMap: costMap),
-                costEntry: ModelInfoEnrichment.costEntry(for: deployment, in: costMap)?.entry
-            )
+                info: enriched ? ModelInfoEnrichment.enrich(deployment, costMap: costMap, layers: layers) : nil,
+                layers: layers)
             if let position = index[ExactID(deployment.modelName)] {
                 groups[position].members.append(member)
             } else {
@@ -85,7 +97,7 @@ struct ModelGroup {
     /// holds fields LiteLLM keeps out of `model_info`, such as `supports_fast_mode`).
     func values(_ key: String) -> [JSONValue] {
         members.compactMap { member in
-            if let value = member.info[key], !value.isNull { return value }
+            if let value = member.shown(key), !value.isNull { return value }
             if let value = member.costEntry?[key], !value.isNull { return value }
             return nil
         }

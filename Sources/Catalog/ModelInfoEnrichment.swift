@@ -25,7 +25,11 @@ public enum ModelInfoEnrichment {
     /// `pricing_drift` (a shown override whose upstream price changed since it was set). `tpm`/`rpm` are not copied from `litellm_params`: LiteLLM
     /// shows them there, and here only what the cost map says.
     public static func enrich(_ deployment: Deployment, costMap: CostMap) -> [String: JSONValue] {
-        let layers = ShownLayers(deployment, costMap: costMap)
+        enrich(deployment, costMap: costMap, layers: ShownLayers(deployment, costMap: costMap))
+    }
+
+    /// `enrich` with the deployment's layers already found.
+    static func enrich(_ deployment: Deployment, costMap: CostMap, layers: ShownLayers) -> [String: JSONValue] {
         let found = layers.found
         let overrides = deployment.litellmParams.filter { isPriceKey($0.key) && !$0.value.isNull }.keys.sorted()
         var info = [String: JSONValue](minimumCapacity: mapKeyList.count + overrides.count + 8)
@@ -132,7 +136,19 @@ public enum ModelInfoEnrichment {
     }
 
     /// Whether a `litellm_params` or cost-map key is a price.
-    public static func isPriceKey(_ name: String) -> Bool { name.contains("cost") }
+    public static func isPriceKey(_ name: String) -> Bool {
+        // On the bytes: Foundation's `contains` is a locale-aware search, and this runs for every
+        // key of the cost-map entry of every deployment a listing shows (most of a cold
+        // `/v1/models`).
+        let bytes = name.utf8
+        guard bytes.count >= 4 else { return false }
+        var previous: (UInt8, UInt8, UInt8) = (0, 0, 0)
+        for byte in bytes {
+            if previous == (UInt8(ascii: "c"), UInt8(ascii: "o"), UInt8(ascii: "s")) && byte == UInt8(ascii: "t") { return true }
+            previous = (previous.1, previous.2, byte)
+        }
+        return false
+    }
 
     /// The price keys every enriched `model_info` has (the schema's and the core ones).
     static let schemaPriceKeys: [String] = {

@@ -46,14 +46,14 @@ public enum ModelListing {
         let usable = AccessPolicy.visible(deployments, to: principal, tenantFilter: tenantFilter).filter { !$0.isBlocked }
         var listed = Listed()
         if !options.onlyAccessGroups {
-            for group in ModelGroup.partition(usable.filter { !$0.isWildcardRoute }, costMap: costMap) {
+            for group in ModelGroup.partition(usable.filter { !$0.isWildcardRoute }, costMap: costMap, enriched: false) {
                 listed.add(group.name, OpenAIModelView.json(group))
             }
             let routes = AccessPolicy.tenantVisible(deployments, to: principal, tenantFilter: tenantFilter)
                 .filter { $0.isWildcardRoute && !$0.isBlocked }
             if options.wildcardRoutes {
                 let allowed = Set(usable.filter(\.isWildcardRoute).map { ExactID($0.id) })
-                for group in ModelGroup.partition(routes.filter { allowed.contains(ExactID($0.id)) }, costMap: costMap) {
+                for group in ModelGroup.partition(routes.filter { allowed.contains(ExactID($0.id)) }, costMap: costMap, enriched: false) {
                     listed.add(group.name, OpenAIModelView.json(group))
                 }
             }

@@ -8,15 +8,16 @@ public enum OpenAIModelView {
 
     /// All groups, in order of first appearance.
     public static func models(_ deployments: [Deployment], costMap: CostMap) -> [JSONValue] {
-        ModelGroup.partition(deployments, costMap: costMap).map(json)
+        ModelGroup.partition(deployments, costMap: costMap, enriched: false).map(json)
     }
 
     /// The object for `name`; nil when no deployment has that `model_name`.
     public static func model(named name: String, in deployments: [Deployment], costMap: CostMap) -> JSONValue? {
         let members = deployments.filter { ExactID($0.modelName) == ExactID(name) }
-        return ModelGroup.partition(members, costMap: costMap).first.map(json)
+        return ModelGroup.partition(members, costMap: costMap, enriched: false).first.map(json)
     }
 
+    /// Reads only `mapKeys` of the members' `model_info` (so `partition(enriched: false)` serves it).
     static func json(_ group: ModelGroup) -> JSONValue {
         let created = group.members.compactMap(\.deployment.createdAt).min()
         let owner = group.members.first.map { Provider.of($0.deployment, costEntry: $0.costEntry) } ?? "openai"

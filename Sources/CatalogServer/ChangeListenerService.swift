@@ -99,7 +99,7 @@ public final class ChangeListenerService: Service, Sendable {
         var failing = false
         while !Task.isCancelled {
             do {
-                let highest = try await database.feed.positionBounds().highest
+                let highest = try await database.feed.lastGivenPosition()
                 if highest != seen {
                     try await store.catchUp()
                     seen = highest

@@ -46,6 +46,14 @@ extension ChangeFeed {
         }
     }
 
+    /// The last position given out (`change_position_counter`): what a follower on a standby, which
+    /// cannot LISTEN, compares every few milliseconds; one row, not `positionBounds`' two reads.
+    public func lastGivenPosition() async throws -> Int64 {
+        try await pool.withConnection { connection in
+            try connection.query("SELECT last FROM change_position_counter")[0].decode(Int64?.self, at: 0) ?? 0
+        }
+    }
+
     static func highestPosition(on connection: PostgresConnection) throws -> Int64 {
         try connection.query("SELECT coalesce(max(pos), 0) AS pos FROM changes")[0].decode(Int64.self, "pos")
     }
