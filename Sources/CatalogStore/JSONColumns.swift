@@ -12,10 +12,16 @@ enum JSONColumns {
     }
 
     static func value(_ row: PostgresRow, _ column: String) throws -> JSONValue {
-        let json = try row.decode(PostgresJSONBytes.self, column)
-        do { return try JSONParser.parse(bytes: json.bytes) } catch {
-            throw PostgresError(.decoding, message: "column \(column): \(error)", column: column)
+        // Parsed in libpq's buffer: a replica's start parses two documents of every deployment.
+        let parsed = try row.withBytes(of: PostgresJSONBytes.self, column) { bytes in
+            do { return try JSONParser.parse(bytes) } catch {
+                throw PostgresError(.decoding, message: "column \(column): \(error)", column: column)
+            }
         }
+        guard let parsed else {
+            throw PostgresError(.decoding, message: "column \(column) is NULL, expected JSON", column: column)
+        }
+        return parsed
     }
 
     static func object(_ row: PostgresRow, _ column: String) throws -> [String: JSONValue] {

@@ -179,41 +179,26 @@ public final class PostgresConnection: @unchecked Sendable {
         return handle
     }
 
-    /// Turns a PGresult into rows or an error, and frees it either way.
+    /// Turns a PGresult into rows (which own it from then on) or an error (freeing it).
     private func consume(_ result: OpaquePointer?) throws -> PostgresRows {
         guard let result else {
             let message = handle.flatMap(Self.libpqMessage) ?? "no result"
             throw PostgresError(.connection, message: message)
         }
-        defer { PQclear(result) }
         switch PQresultStatus(result) {
         case PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
-            return PostgresRows(columns: [], cells: [], affectedRows: Self.affected(result))
+            defer { PQclear(result) }
+            return PostgresRows(columns: [], result: PostgresResult(nil), affectedRows: Self.affected(result))
         case PGRES_TUPLES_OK, PGRES_SINGLE_TUPLE:
             let columnCount = Int(PQnfields(result))
-            let rowCount = Int(PQntuples(result))
             var columns: [PostgresRows.Column] = []
             columns.reserveCapacity(columnCount)
             for column in 0..<columnCount {
                 columns.append(.init(name: String(cString: PQfname(result, Int32(column))), type: PQftype(result, Int32(column))))
             }
-            var cells: [[UInt8]?] = []
-            cells.reserveCapacity(rowCount * columnCount)
-            for row in 0..<rowCount {
-                for column in 0..<columnCount {
-                    if PQgetisnull(result, Int32(row), Int32(column)) == 1 {
-                        cells.append(nil)
-                    } else {
-                        let length = Int(PQgetlength(result, Int32(row), Int32(column)))
-                        let pointer = PQgetvalue(result, Int32(row), Int32(column))!
-                        cells.append(pointer.withMemoryRebound(to: UInt8.self, capacity: length) {
-                            Array(UnsafeBufferPointer(start: $0, count: length))
-                        })
-                    }
-                }
-            }
-            return PostgresRows(columns: columns, cells: cells, affectedRows: Self.affected(result))
+            return PostgresRows(columns: columns, result: PostgresResult(result), affectedRows: Self.affected(result))
         default:
+            defer { PQclear(result) }
             throw Self.error(from: result, connection: handle)
         }
     }

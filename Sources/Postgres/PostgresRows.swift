@@ -1,7 +1,12 @@
-/// The rows of one result, copied out of libpq's `PGresult` (which is freed at once).
+import CLibPQ
+
+/// The rows of one result, read from libpq's `PGresult`, which they keep until the last of them
+/// goes.
 ///
-/// Values are kept in PostgreSQL's text format and decoded on request, so a type mismatch is
-/// reported with the column's name.
+/// Values stay in PostgreSQL's text format and are decoded on request, straight from libpq's
+/// buffer, so a type mismatch is reported with the column's name. (Copying each cell into an
+/// array of its own was twelve allocations a row: twelve million when a replica loads a million
+/// deployments.)
 public struct PostgresRows: Sendable, RandomAccessCollection {
     /// One result column: its name and type OID.
     public struct Column: Sendable, Hashable {
@@ -10,21 +15,46 @@ public struct PostgresRows: Sendable, RandomAccessCollection {
     }
 
     public let columns: [Column]
-    @usableFromInline let cells: [[UInt8]?]
+    @usableFromInline let result: PostgresResult
     /// The number of rows affected by an INSERT, UPDATE or DELETE (PQcmdTuples), 0 otherwise.
     public let affectedRows: Int
 
-    init(columns: [Column], cells: [[UInt8]?], affectedRows: Int) {
+    init(columns: [Column], result: PostgresResult, affectedRows: Int) {
         self.columns = columns
-        self.cells = cells
+        self.result = result
         self.affectedRows = affectedRows
     }
 
     public var startIndex: Int { 0 }
-    public var endIndex: Int { columns.isEmpty ? 0 : cells.count / columns.count }
+    public var endIndex: Int { columns.isEmpty ? 0 : result.rowCount }
 
     public subscript(position: Int) -> PostgresRow {
         PostgresRow(rows: self, index: position)
+    }
+}
+
+/// A `PGresult`, cleared when the last `PostgresRows` holding it goes.
+///
+/// Unchecked `Sendable`: nothing changes a result once libpq has made it, and libpq documents
+/// reading one from several threads as safe.
+@usableFromInline final class PostgresResult: @unchecked Sendable {
+    private let handle: OpaquePointer?
+    @usableFromInline let rowCount: Int
+
+    /// Takes ownership of `handle` (nil: no rows).
+    init(_ handle: OpaquePointer?) {
+        self.handle = handle
+        rowCount = handle.map { Int(PQntuples($0)) } ?? 0
+    }
+
+    deinit { if let handle { PQclear(handle) } }
+
+    /// The text bytes of a cell, nil for NULL; valid as long as this result.
+    @usableFromInline func cell(row: Int, column: Int) -> UnsafeBufferPointer<UInt8>? {
+        guard let handle, PQgetisnull(handle, Int32(row), Int32(column)) == 0 else { return nil }
+        let length = Int(PQgetlength(handle, Int32(row), Int32(column)))
+        let start = UnsafeRawPointer(PQgetvalue(handle, Int32(row), Int32(column))!).assumingMemoryBound(to: UInt8.self)
+        return UnsafeBufferPointer(start: start, count: length)
     }
 }
 
@@ -49,7 +79,7 @@ public struct PostgresRow: Sendable {
 
     /// True when the column holds SQL NULL.
     public func isNull(_ column: String) throws -> Bool {
-        rows.cells[index * rows.columns.count + (try columnIndex(column))] == nil
+        rows.result.cell(row: index, column: try columnIndex(column)) == nil
     }
 
     /// Decodes a non-NULL column; NULL or a type mismatch throws an error naming the column.
@@ -76,12 +106,30 @@ public struct PostgresRow: Sendable {
                 .decoding, message: "column \(meta.name) has type oid \(meta.type), which \(Value.self) cannot decode",
                 column: meta.name)
         }
-        guard let bytes = rows.cells[index * rows.columns.count + position] else { return nil }
+        // `rows` (a stored property of this row) holds the result while the bytes are read.
+        guard let bytes = rows.result.cell(row: index, column: position) else { return nil }
         do {
             return try Value.decode(postgresText: bytes)
         } catch {
             throw PostgresError(.decoding, message: "column \(meta.name): \(error.reason)", column: meta.name)
         }
+    }
+
+    /// Hands a non-NULL column's text bytes, which `Value` accepts by type, to `body` (nil for
+    /// NULL), without copying them: for a parser that reads bytes. The bytes are valid only
+    /// inside `body`.
+    public func withBytes<Value: PostgresDecodable, Result>(
+        of type: Value.Type, _ column: String, _ body: (UnsafeBufferPointer<UInt8>) throws -> Result
+    ) throws -> Result? {
+        let position = try columnIndex(column)
+        let meta = rows.columns[position]
+        guard Value.acceptedTypes.contains(meta.type) else {
+            throw PostgresError(
+                .decoding, message: "column \(meta.name) has type oid \(meta.type), which \(Value.self) cannot decode",
+                column: meta.name)
+        }
+        guard let bytes = rows.result.cell(row: index, column: position) else { return nil }
+        return try withExtendedLifetime(rows.result) { try body(bytes) }
     }
 
     /// Decodes a non-NULL column by position (0-based).

@@ -48,8 +48,9 @@ public protocol PostgresDecodable {
     /// The column types this value accepts; anything else is a decoding error naming the column.
     /// Stored, not computed, by every conformer: it is consulted for every cell decoded.
     static var acceptedTypes: Set<UInt32> { get }
-    /// Decodes the column's text-format bytes, or throws a message saying why not.
-    static func decode(postgresText bytes: [UInt8]) throws(PostgresDecodingFailure) -> Self
+    /// Decodes the column's text-format bytes, or throws a message saying why not. The bytes are
+    /// libpq's own, valid only during the call: a value that keeps them copies them.
+    static func decode(postgresText bytes: UnsafeBufferPointer<UInt8>) throws(PostgresDecodingFailure) -> Self
 }
 
 /// Why a column's bytes could not become the requested type (without the bytes themselves).
@@ -62,7 +63,7 @@ extension String: PostgresEncodable, PostgresDecodable {
     public var postgresBind: PostgresBind { PostgresBind(type: PostgresOID.text, bytes: Array(utf8)) }
     public static let acceptedTypes: Set<UInt32> = [PostgresOID.text, PostgresOID.varchar, PostgresOID.bpchar, PostgresOID.name, PostgresOID.unknown,
          PostgresOID.json, PostgresOID.jsonb, PostgresOID.uuid]
-    public static func decode(postgresText bytes: [UInt8]) throws(PostgresDecodingFailure) -> String {
+    public static func decode(postgresText bytes: UnsafeBufferPointer<UInt8>) throws(PostgresDecodingFailure) -> String {
         String(decoding: bytes, as: UTF8.self)
     }
 }
@@ -70,7 +71,7 @@ extension String: PostgresEncodable, PostgresDecodable {
 extension Int: PostgresEncodable, PostgresDecodable {
     public var postgresBind: PostgresBind { PostgresBind(type: PostgresOID.int8, bytes: Array(String(self).utf8)) }
     public static let acceptedTypes: Set<UInt32> = [PostgresOID.int2, PostgresOID.int4, PostgresOID.int8, PostgresOID.oid]
-    public static func decode(postgresText bytes: [UInt8]) throws(PostgresDecodingFailure) -> Int {
+    public static func decode(postgresText bytes: UnsafeBufferPointer<UInt8>) throws(PostgresDecodingFailure) -> Int {
         guard let value = Int(String(decoding: bytes, as: UTF8.self)) else { throw .init("not an integer") }
         return value
     }
@@ -79,7 +80,7 @@ extension Int: PostgresEncodable, PostgresDecodable {
 extension Int32: PostgresEncodable, PostgresDecodable {
     public var postgresBind: PostgresBind { PostgresBind(type: PostgresOID.int4, bytes: Array(String(self).utf8)) }
     public static let acceptedTypes: Set<UInt32> = [PostgresOID.int2, PostgresOID.int4]
-    public static func decode(postgresText bytes: [UInt8]) throws(PostgresDecodingFailure) -> Int32 {
+    public static func decode(postgresText bytes: UnsafeBufferPointer<UInt8>) throws(PostgresDecodingFailure) -> Int32 {
         guard let value = Int32(String(decoding: bytes, as: UTF8.self)) else { throw .init("not a 32-bit integer") }
         return value
     }
@@ -88,7 +89,7 @@ extension Int32: PostgresEncodable, PostgresDecodable {
 extension Int64: PostgresEncodable, PostgresDecodable {
     public var postgresBind: PostgresBind { PostgresBind(type: PostgresOID.int8, bytes: Array(String(self).utf8)) }
     public static let acceptedTypes: Set<UInt32> = [PostgresOID.int2, PostgresOID.int4, PostgresOID.int8, PostgresOID.oid]
-    public static func decode(postgresText bytes: [UInt8]) throws(PostgresDecodingFailure) -> Int64 {
+    public static func decode(postgresText bytes: UnsafeBufferPointer<UInt8>) throws(PostgresDecodingFailure) -> Int64 {
         guard let value = Int64(String(decoding: bytes, as: UTF8.self)) else { throw .init("not an integer") }
         return value
     }
@@ -97,10 +98,11 @@ extension Int64: PostgresEncodable, PostgresDecodable {
 extension Bool: PostgresEncodable, PostgresDecodable {
     public var postgresBind: PostgresBind { PostgresBind(type: PostgresOID.bool, bytes: Array((self ? "t" : "f").utf8)) }
     public static let acceptedTypes: Set<UInt32> = [PostgresOID.bool]
-    public static func decode(postgresText bytes: [UInt8]) throws(PostgresDecodingFailure) -> Bool {
-        switch bytes {
-        case [UInt8(ascii: "t")]: return true
-        case [UInt8(ascii: "f")]: return false
+    public static func decode(postgresText bytes: UnsafeBufferPointer<UInt8>) throws(PostgresDecodingFailure) -> Bool {
+        guard bytes.count == 1 else { throw .init("not a boolean") }
+        switch bytes[0] {
+        case UInt8(ascii: "t"): return true
+        case UInt8(ascii: "f"): return false
         default: throw .init("not a boolean")
         }
     }
@@ -116,7 +118,7 @@ extension Double: PostgresEncodable, PostgresDecodable {
         return PostgresBind(type: PostgresOID.float8, bytes: Array(text.utf8))
     }
     public static let acceptedTypes: Set<UInt32> = [PostgresOID.float4, PostgresOID.float8, PostgresOID.numeric, PostgresOID.int2, PostgresOID.int4, PostgresOID.int8]
-    public static func decode(postgresText bytes: [UInt8]) throws(PostgresDecodingFailure) -> Double {
+    public static func decode(postgresText bytes: UnsafeBufferPointer<UInt8>) throws(PostgresDecodingFailure) -> Double {
         guard let value = Double(String(decoding: bytes, as: UTF8.self)) else { throw .init("not a number") }
         return value
     }
@@ -125,7 +127,7 @@ extension Double: PostgresEncodable, PostgresDecodable {
 extension UUID: PostgresEncodable, PostgresDecodable {
     public var postgresBind: PostgresBind { PostgresBind(type: PostgresOID.uuid, bytes: Array(uuidString.lowercased().utf8)) }
     public static let acceptedTypes: Set<UInt32> = [PostgresOID.uuid]
-    public static func decode(postgresText bytes: [UInt8]) throws(PostgresDecodingFailure) -> UUID {
+    public static func decode(postgresText bytes: UnsafeBufferPointer<UInt8>) throws(PostgresDecodingFailure) -> UUID {
         guard let value = UUID(uuidString: String(decoding: bytes, as: UTF8.self)) else { throw .init("not a uuid") }
         return value
     }
@@ -137,7 +139,7 @@ extension Date: PostgresEncodable, PostgresDecodable {
         PostgresBind(type: PostgresOID.timestamptz, bytes: Array(PostgresTimestamp.format(self).utf8))
     }
     public static let acceptedTypes: Set<UInt32> = [PostgresOID.timestamptz, PostgresOID.timestamp]
-    public static func decode(postgresText bytes: [UInt8]) throws(PostgresDecodingFailure) -> Date {
+    public static func decode(postgresText bytes: UnsafeBufferPointer<UInt8>) throws(PostgresDecodingFailure) -> Date {
         guard let date = PostgresTimestamp.parse(bytes: bytes) else {
             throw .init("not a timestamp")
         }
@@ -152,7 +154,7 @@ public struct PostgresBytes: PostgresEncodable, PostgresDecodable, Hashable {
 
     public var postgresBind: PostgresBind { PostgresBind(type: PostgresOID.bytea, bytes: bytes, format: 1) }
     public static let acceptedTypes: Set<UInt32> = [PostgresOID.bytea]
-    public static func decode(postgresText bytes: [UInt8]) throws(PostgresDecodingFailure) -> PostgresBytes {
+    public static func decode(postgresText bytes: UnsafeBufferPointer<UInt8>) throws(PostgresDecodingFailure) -> PostgresBytes {
         // Text output of bytea is "\x" followed by hex digits (bytea_output = hex, the default).
         guard bytes.count >= 2, bytes[0] == UInt8(ascii: "\\"), bytes[1] == UInt8(ascii: "x"), bytes.count % 2 == 0 else {
             throw .init("not hex-encoded bytea")
@@ -187,7 +189,7 @@ public struct PostgresJSONB: PostgresEncodable, PostgresDecodable, Hashable {
 
     public var postgresBind: PostgresBind { PostgresBind(type: PostgresOID.jsonb, bytes: Array(text.utf8)) }
     public static let acceptedTypes: Set<UInt32> = [PostgresOID.jsonb, PostgresOID.json]
-    public static func decode(postgresText bytes: [UInt8]) throws(PostgresDecodingFailure) -> PostgresJSONB {
+    public static func decode(postgresText bytes: UnsafeBufferPointer<UInt8>) throws(PostgresDecodingFailure) -> PostgresJSONB {
         PostgresJSONB(String(decoding: bytes, as: UTF8.self))
     }
 }
@@ -198,8 +200,8 @@ public struct PostgresJSONBytes: PostgresDecodable, Sendable {
     public let bytes: [UInt8]
 
     public static let acceptedTypes: Set<UInt32> = [PostgresOID.jsonb, PostgresOID.json]
-    public static func decode(postgresText bytes: [UInt8]) throws(PostgresDecodingFailure) -> PostgresJSONBytes {
-        PostgresJSONBytes(bytes: bytes)
+    public static func decode(postgresText bytes: UnsafeBufferPointer<UInt8>) throws(PostgresDecodingFailure) -> PostgresJSONBytes {
+        PostgresJSONBytes(bytes: Array(bytes))
     }
 }
 
@@ -244,7 +246,7 @@ enum PostgresTimestamp {
     /// `parse` on the column's bytes, by arithmetic: a replica reads two timestamps of every
     /// deployment at start, and going through `String`, `Int(String)` and `timegm` was most of a
     /// second at a million.
-    static func parse(bytes: [UInt8]) -> Date? {
+    static func parse<Bytes: RandomAccessCollection<UInt8>>(bytes: Bytes) -> Date? where Bytes.Index == Int {
         guard bytes.count >= 19, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
               bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":") else { return nil }
         func number(_ range: Range<Int>) -> Int? {
@@ -316,7 +318,7 @@ public struct PostgresTextArray: PostgresDecodable, Hashable, Sendable {
 
     public static let acceptedTypes: Set<UInt32> = [PostgresOID.textArray, 1015]  // text[], varchar[]
 
-    public static func decode(postgresText bytes: [UInt8]) throws(PostgresDecodingFailure) -> PostgresTextArray {
+    public static func decode(postgresText bytes: UnsafeBufferPointer<UInt8>) throws(PostgresDecodingFailure) -> PostgresTextArray {
         guard bytes.first == UInt8(ascii: "{"), bytes.last == UInt8(ascii: "}") else { throw .init("not an array") }
         var elements: [String] = []
         var current: [UInt8] = []
