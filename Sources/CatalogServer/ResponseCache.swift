@@ -170,13 +170,29 @@ final class ResponseCache: Sendable {
         }
     }
 
-    /// FNV-1a over the body: cheap, and equal bodies give equal tags on every replica.
+    /// A 64-bit digest of the body, with its length: equal bodies give equal tags on every
+    /// replica. It reads eight bytes a step (byte by byte, as FNV-1a, the tag of a tenant's
+    /// 800 kB `/model/info` took about a millisecond of every read after a write).
     static func etag(_ bytes: [UInt8]) -> String {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in bytes {
-            hash ^= UInt64(byte)
-            hash &*= 0x100_0000_01b3
+        bytes.withUnsafeBytes { raw in
+            var offset = 0
+            while offset + 8 <= raw.count {
+                hash = mixed(hash ^ UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)))
+                offset += 8
+            }
+            while offset < raw.count {
+                hash = mixed(hash ^ UInt64(raw[offset]))
+                offset += 1
+            }
         }
         return "\"\(String(hash, radix: 16))-\(bytes.count)\""
+    }
+
+    /// One step of the digest: a multiply by an odd constant (low bits into high ones) and a
+    /// shift back down (high bits into low ones).
+    private static func mixed(_ value: UInt64) -> UInt64 {
+        let multiplied = value &* 0x9E37_79B9_7F4A_7C15
+        return multiplied ^ (multiplied >> 29)
     }
 }
