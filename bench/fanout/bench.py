@@ -9,25 +9,26 @@ into ``psql``; ``--replicas`` N ``model-catalog serve --pool-size 3`` with ``LIT
 stream``, a slot, its own socket directory) and runs the last N/2 replicas with ``--read-database-url``
 on it (they poll its change log every ``--follow-interval-ms``); the writer, replica 0, stays on the primary.
 
-Measured, on one clock (``time.perf_counter`` of this one process, all its threads; nearest-rank):
+Measured, on one clock (``time.perf_counter``, the system-wide monotonic clock, read by this process's threads
+and by the subscriber process; nearest-rank):
 
 - ``--baseline-writes`` sequential ``POST /model/new`` on replica 0 while nothing else is connected.
 - ``--subscribers`` M clients of ``GET /catalog/stream`` (master key), round-robin over the replicas,
-  one thread each reading with ``http.client``'s ``read1``; all have their first bytes (``retry:``)
-  before the first write. One poller thread per replica (the writer's too), each on a keep-alive connection.
+  all on one asyncio loop in a Python process of their own (200 threads, each woken by every event,
+  took turns under one GIL and made the last subscriber of a write wait for Python, not for the
+  catalog); all have their first bytes (``retry:``) before the first write. One poller thread per
+  replica (the writer's too), each on a keep-alive connection.
 - ``--writes`` W sequential ``POST /model/new`` on replica 0 (a new id ``fanout-RUN-i`` each), each
   followed by a pause of ``--interval-ms``; t0 of a write: the moment the writer has read its 200.
-  Per write and subscriber: t0 to the ``read1`` that brought the ``data:`` line naming the id
+  Per write and subscriber: t0 to the read that brought the ``data:`` line naming the id
   (negative when the event beats the writer's reply). Per write and replica: the poller is handed the
   id at t0 and sends ``GET /model/info?litellm_model_id=ID`` every 2 ms until a 200: t0 to the end
   of that 200 (so up to one poll interval and one request more). Not seen within 10 s: a miss.
 - Whether the client keeps up: the writer's round trip and its pause's overrun during the fan-out
-  (against the baseline), and the CPU time (``/proc``) during the writes of this process (its
-  subscriber threads apart), the replicas, PostgreSQL and the whole machine (the rest: other
-  processes). The subscriber threads share one GIL: the CPU they spend per write is spent one
-  thread at a time, a floor on what the last subscriber of a write waits for Python.
+  (against the baseline), and the CPU time (``/proc``) during the writes of this process, the
+  subscriber process, the replicas, PostgreSQL and the whole machine (the rest: other processes).
 
-On a 2-core machine the replicas, the subscriber threads, the pollers and PostgreSQL share the two
+On a 2-core machine the replicas, the subscriber process, the pollers and PostgreSQL share the two
 cores: the figures are those of one loaded machine, not of a fleet.
 
 Run (from the repository, as root: PostgreSQL runs as user postgres through ``runuser``; the release
@@ -41,9 +42,9 @@ paragraph, a table, the summary as JSON) on stdout, unedited for BENCHMARKS.md; 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import http.client
+import asyncio
 import json
+import multiprocessing
 import os
 import pwd
 import queue
@@ -137,11 +138,11 @@ def cpu_s(pids: list[int]) -> float:
     return sum(int(f[11]) + int(f[12]) for f in map(_stat, pids) if f) / TICK
 
 
-def cpu_now(replicas: list[int], postgres: list[int], subscribers: list[Subscriber]) -> list[float]:
-    """CPU seconds so far: this process, its subscriber threads, replicas, PostgreSQL, the machine; and the clock."""
+def cpu_now(replicas: list[int], postgres: list[int], subscribers: list[int]) -> list[float]:
+    """CPU seconds so far: this process, the subscriber process, replicas, PostgreSQL, the machine; and the clock."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
     machine = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]  # less idle, iowait
-    return [usage.ru_utime + usage.ru_stime, sum(s.cpu for s in subscribers), cpu_s(replicas), cpu_s(postgres),
+    return [usage.ru_utime + usage.ru_stime, cpu_s(subscribers), cpu_s(replicas), cpu_s(postgres),
             (sum(machine) - machine[3] - machine[4]) / TICK, time.perf_counter()]
 
 
@@ -149,45 +150,111 @@ def load_average() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
-class Subscriber(threading.Thread):
-    """One SSE client of /catalog/stream: when each write's event arrived, by write index."""
+class Subscriber:
+    """One SSE client of /catalog/stream, run in the subscriber process: when each write's event arrived, by write index."""
 
-    def __init__(self, replica: int, port: int, pattern: re.Pattern[bytes], writes: int) -> None:
-        super().__init__(daemon=True)
-        self.replica, self.pattern = replica, pattern
+    def __init__(self, replica: int, writes: int) -> None:
+        self.replica = replica
         self.seen: list[float | None] = [None] * writes
-        self.count, self.cpu, self.error, self.closing = 0, 0.0, None, False
-        self.ready = threading.Event()
-        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        self.error: str | None = None
 
-    def run(self) -> None:
+
+def _subscribe_all(ports: list[int], pattern: bytes, writes: int, counts, ready, stop, results) -> None:
+    """The subscriber process: every subscriber on one asyncio loop, so that they neither take turns under one GIL (as
+    200 threads did, each waking for every event) nor slow the writer's and pollers' clocks in the parent. Arrival
+    times are ``time.perf_counter``, the system-wide monotonic clock the parent reads too."""
+    regex = re.compile(pattern)
+    seen: list[list[float | None]] = [[None] * writes for _ in ports]
+    errors: list[str | None] = [None] * len(ports)
+
+    async def one(i: int) -> None:
         try:
-            self.connection.request("GET", "/catalog/stream", headers={"Authorization": f"Bearer {MASTER_KEY}"})
-            response = self.connection.getresponse()
-            if response.status != 200:
-                raise RuntimeError(f"status {response.status}: {response.read(500)!r}")
+            reader, writer = await asyncio.open_connection("127.0.0.1", ports[i])
+            writer.write(f"GET /catalog/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {MASTER_KEY}\r\n"
+                         f"Accept: text/event-stream\r\n\r\n".encode())
+            await writer.drain()
+            status = await reader.readline()
+            if b" 200 " not in status:
+                raise RuntimeError(f"status line {status[:200]!r}")
+            chunked = False
+            while (header := await reader.readline()) not in (b"\r\n", b""):
+                chunked |= header.lower().startswith(b"transfer-encoding:") and b"chunked" in header.lower()
             pending = b""
-            while data := response.read1(65536):
+            while True:
+                if chunked:
+                    size = int((await reader.readline()).split(b";")[0].strip() or b"0", 16)
+                    data = (await reader.readexactly(size + 2))[:-2] if size else b""
+                else:
+                    data = await reader.read(65536)
+                if not data:
+                    raise EOFError("the stream ended")
                 now = time.perf_counter()
-                self.ready.set()
+                ready[i] = 1
                 *lines, pending = (pending + data).split(b"\n")
                 for line in lines:
-                    if line.startswith(b"data:") and (found := self.pattern.search(line)):
+                    if line.startswith(b"data:") and (found := regex.search(line)):
                         index = int(found.group(1))
-                        if index < len(self.seen) and self.seen[index] is None:
-                            self.seen[index] = now
-                            self.count += 1
-                self.cpu = time.thread_time()
-            raise EOFError("the stream ended")
-        except Exception as error:  # reported by the main thread, unless it closed the stream itself
-            if not self.closing:
-                self.error = f"replica {self.replica}: {type(error).__name__}: {error}"
-            self.ready.set()
+                        if index < writes and seen[i][index] is None:
+                            seen[i][index] = now
+                            counts[i] += 1
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # reported by the parent
+            errors[i] = f"{type(error).__name__}: {error}"
+            ready[i] = 1
 
-    def close(self) -> None:
-        self.closing = True
-        with contextlib.suppress(OSError, AttributeError):  # AttributeError: never connected
-            self.connection.sock.shutdown(2)
+    async def main() -> None:
+        tasks = [asyncio.create_task(one(i)) for i in range(len(ports))]
+        while not stop.is_set():
+            await asyncio.sleep(0.05)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    asyncio.run(main())
+    results.send({"seen": seen, "errors": errors})
+
+
+class SubscriberProcess:
+    """The subscribers (``Subscriber``, round-robin over the replicas) in a process of their own."""
+
+    def __init__(self, ports: list[int], count: int, pattern: bytes, writes: int) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.subscribers = [Subscriber(s % len(ports), writes) for s in range(count)]
+        self.counts, self.ready = context.Array("i", count, lock=False), context.Array("b", count, lock=False)
+        self.stop, (self.receive, send) = context.Event(), context.Pipe(duplex=False)
+        self.process = context.Process(target=_subscribe_all, daemon=True, args=(
+            [ports[s.replica] for s in self.subscribers], pattern, writes, self.counts, self.ready, self.stop, send))
+        self.process.start()
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def all_ready(self) -> bool:
+        return all(self.ready)
+
+    def total(self) -> int:
+        return sum(self.counts)
+
+    def done(self, writes: int) -> bool:
+        return all(c >= writes for c in self.counts)
+
+    def finish(self) -> list[Subscriber]:
+        """Stops the streams; the subscribers with their arrival times and errors."""
+        self.stop.set()
+        if self.receive.poll(30):
+            reported = self.receive.recv()
+            for subscriber, seen, error in zip(self.subscribers, reported["seen"], reported["errors"]):
+                subscriber.seen = seen
+                subscriber.error = error and f"replica {subscriber.replica}: {error}"
+        else:
+            for subscriber in self.subscribers:
+                subscriber.error = "the subscriber process reported nothing"
+        self.process.join(10)
+        if self.process.is_alive():
+            self.process.kill()
+        return self.subscribers
 
 
 class Poller(threading.Thread):
@@ -274,7 +341,7 @@ def table(groups: dict[str, dict], client: dict, writes: int, interval_ms: int) 
                                                                                    "replicas", "postgres", "other", "machine"))),
             ("CPU in 2 s before the writes (streams open, nothing written), cores: replicas / PostgreSQL / whole machine",
              " / ".join(f"{v:.2f}" for v in client["idle_cores"].values())),
-            ("CPU per write, ms: Python subscriber threads (all, one at a time under the GIL) / each replica",
+            ("CPU per write, ms: the Python subscriber process (all subscribers) / each replica",
              f"{client['subscriber_cpu_ms_per_write']:.1f} / {client['replica_cpu_ms_per_write']:.1f}")]:
         lines.append(f"| {name} | {value} |" + " |" * (len(groups) - 1))
     return "\n".join(lines)
@@ -307,6 +374,7 @@ def main() -> int:
     primary, standby = Postgres(root, "primary"), Postgres(root, "standby")
     children: list[Child] = []
     subscribers: list[Subscriber] = []
+    pool: SubscriberProcess | None = None
     finished = False
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "READ_DATABASE_URL", "LITELLM_MASTER_KEY",
            "CATALOG_SECRET_KEY", "LITELLM_SALT_KEY", "http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"}}
@@ -352,16 +420,12 @@ def main() -> int:
 
         log(f"connecting {options.subscribers} subscribers")
         pattern = re.compile(rb'"id"\s*:\s*"fanout-' + run.encode() + rb'-(\d+)"')
-        subscribers = [Subscriber(s % options.replicas, ports[s % options.replicas], pattern, options.writes)
-                       for s in range(options.subscribers)]
-        for subscriber in subscribers:
-            subscriber.start()
+        pool = SubscriberProcess(ports, options.subscribers, pattern.pattern, options.writes)
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not all(s.ready.is_set() for s in subscribers):
+        while time.monotonic() < deadline and not pool.all_ready():
             time.sleep(0.05)
-        failed = [s.error or f"replica {s.replica}: no first bytes in 60 s" for s in subscribers if s.error or not s.ready.is_set()]
-        if failed:
-            raise RuntimeError(f"{len(failed)} subscribers failed to connect, e.g. {failed[:3]}")
+        if not pool.all_ready():
+            raise RuntimeError(f"{sum(1 for r in pool.ready if not r)} subscribers had no first bytes in 60 s")
         pollers = [Poller(replica, port, options.writes) for replica, port in enumerate(ports)]
         for poller in pollers:
             poller.start()
@@ -369,9 +433,9 @@ def main() -> int:
         log(f"{options.writes} writes on replica 0, {options.interval_ms} ms apart")
         pg_pids = primary.pids() + (standby.pids() if options.standby else [])
         replica_pids = [child.process.pid for child in children]
-        before = cpu_now(replica_pids, pg_pids, subscribers)
+        before = cpu_now(replica_pids, pg_pids, [pool.pid])
         time.sleep(2)  # the fleet's idle cost, streams open
-        after = cpu_now(replica_pids, pg_pids, subscribers)
+        after = cpu_now(replica_pids, pg_pids, [pool.pid])
         idle, before = [b - a for a, b in zip(before, after)], after
         t0, write_ms, overrun = [], [], []
         for index in range(options.writes):
@@ -384,16 +448,17 @@ def main() -> int:
             time.sleep(options.interval_ms / 1000)
             overrun.append((time.perf_counter() - paused) * 1000 - options.interval_ms)
             if index % 50 == 49:
-                log(f"  {index + 1} writes; events seen so far: {sum(s.count for s in subscribers)}")
+                log(f"  {index + 1} writes; events seen so far: {pool.total()}")
         deadline = t0[-1] + SEEN_LIMIT_S + 1
-        while time.perf_counter() < deadline and (any(s.count < options.writes for s in subscribers if not s.error) or
+        while time.perf_counter() < deadline and (not pool.done(options.writes) or
                                                  any(p.done < options.writes for p in pollers if not p.error)):
             time.sleep(0.05)
-        used = [b - a for a, b in zip(before, cpu_now(replica_pids, pg_pids, subscribers))]
+        used = [b - a for a, b in zip(before, cpu_now(replica_pids, pg_pids, [pool.pid]))]
         wall = used[5]
-        cores = {"python_writer_pollers": (used[0] - used[1]) / wall, "python_subscribers": used[1] / wall,
+        cores = {"python_writer_pollers": used[0] / wall, "python_subscribers": used[1] / wall,
                  "replicas": used[2] / wall, "postgres": used[3] / wall, "machine": used[4] / wall,
-                 "other": (used[4] - used[0] - used[2] - used[3]) / wall}
+                 "other": (used[4] - used[0] - used[1] - used[2] - used[3]) / wall}
+        subscribers = pool.finish()
         load_at_end = load_average()
         for poller in pollers:
             poller.queue.put(None)
@@ -422,13 +487,13 @@ def main() -> int:
         print(f"{options.replicas} replicas of `model-catalog serve` (release, `{binary}`, `--pool-size 3`) on a private "
               f"PostgreSQL {pg_version} (Unix socket, max_connections = 500, durable defaults) holding 500 deployments."
               f"{standby_text} {options.subscribers} Server-Sent-Events subscribers of `GET /catalog/stream`, round-robin over "
-              f"the replicas, one Python thread each; {options.writes} sequential `POST /model/new` on replica 0, "
+              f"the replicas, all on one asyncio loop in a Python process of their own; {options.writes} sequential `POST /model/new` on replica 0, "
               f"{options.interval_ms} ms apart. Times run from t0, when the writer has read the write's 200 (one perf_counter "
               f"clock), to the subscriber's read of the event, and to the first 200 of `GET /model/info?litellm_model_id=` "
               f"on each replica, asked every 2 ms on a keep-alive connection (so up to one interval and one request more); "
               f"percentiles nearest-rank over all pairs. All of it shares this machine's {os.cpu_count()} cores: the "
-              f"replicas, PostgreSQL and one Python process, whose {options.subscribers} subscriber threads take turns under "
-              f"one GIL. Load average {load_at_start} at the start, {load_at_end} at the end.\n")
+              f"replicas, PostgreSQL, the subscriber process and the writer's (with one poller thread per replica). "
+              f"Load average {load_at_start} at the start, {load_at_end} at the end.\n")
         print(table(groups, client, options.writes, options.interval_ms))
         print("\n```json\n" + json.dumps({"setup": setup, "results": groups, "client": client}) + "\n```")
         if options.json:
@@ -441,8 +506,11 @@ def main() -> int:
         finished = True
         return 0
     finally:
-        for subscriber in subscribers:
-            subscriber.close()
+        if pool is not None and pool.process.is_alive():
+            pool.stop.set()
+            pool.process.join(10)
+            if pool.process.is_alive():
+                pool.process.kill()
         for child in children:  # SIGTERM to all first, so that they stop in parallel
             if child.process.poll() is None:
                 child.process.send_signal(signal.SIGTERM)
