@@ -100,19 +100,26 @@ public struct PostgresRow: Sendable {
     /// Decodes a column by position (0-based) that may be NULL.
     @inlinable
     public func decode<Value: PostgresDecodable>(_ type: Value?.Type, at position: Int) throws -> Value? {
+        // `rows` (a stored property of this row) holds the result while the bytes are read.
+        guard let bytes = try cell(at: position, as: Value.self) else { return nil }
+        do {
+            return try Value.decode(postgresText: bytes)
+        } catch {
+            let name = rows.columns[position].name
+            throw PostgresError(.decoding, message: "column \(name): \(error.reason)", column: name)
+        }
+    }
+
+    /// The bytes of the column at `position` (nil: NULL), once its type is one `Value` accepts.
+    @inlinable
+    func cell<Value: PostgresDecodable>(at position: Int, as type: Value.Type) throws -> UnsafeBufferPointer<UInt8>? {
         let meta = rows.columns[position]
         guard Value.acceptedTypes.contains(meta.type) else {
             throw PostgresError(
                 .decoding, message: "column \(meta.name) has type oid \(meta.type), which \(Value.self) cannot decode",
                 column: meta.name)
         }
-        // `rows` (a stored property of this row) holds the result while the bytes are read.
-        guard let bytes = rows.result.cell(row: index, column: position) else { return nil }
-        do {
-            return try Value.decode(postgresText: bytes)
-        } catch {
-            throw PostgresError(.decoding, message: "column \(meta.name): \(error.reason)", column: meta.name)
-        }
+        return rows.result.cell(row: index, column: position)
     }
 
     /// Hands a non-NULL column's text bytes, which `Value` accepts by type, to `body` (nil for
@@ -121,14 +128,7 @@ public struct PostgresRow: Sendable {
     public func withBytes<Value: PostgresDecodable, Result>(
         of type: Value.Type, _ column: String, _ body: (UnsafeBufferPointer<UInt8>) throws -> Result
     ) throws -> Result? {
-        let position = try columnIndex(column)
-        let meta = rows.columns[position]
-        guard Value.acceptedTypes.contains(meta.type) else {
-            throw PostgresError(
-                .decoding, message: "column \(meta.name) has type oid \(meta.type), which \(Value.self) cannot decode",
-                column: meta.name)
-        }
-        guard let bytes = rows.result.cell(row: index, column: position) else { return nil }
+        guard let bytes = try cell(at: try columnIndex(column), as: Value.self) else { return nil }
         return try withExtendedLifetime(rows.result) { try body(bytes) }
     }
 
