@@ -3,9 +3,28 @@
 public enum JSONWriter {
     public static func bytes(_ value: JSONValue) -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(256)
+        // Reserved at once: a tenant's `/model/info` is megabytes of views already written
+        // (`.encoded`), and growing the array by doubling copied them and faulted in new pages
+        // several times over.
+        out.reserveCapacity(max(256, estimatedSize(value, depth: 0)))
         write(value, into: &out)
         return out
+    }
+
+    /// About the size `write` gives: exact for written (`.encoded`) values, guessed below the top
+    /// three levels, so that estimating costs little next to writing.
+    static func estimatedSize(_ value: JSONValue, depth: Int) -> Int {
+        switch value {
+        case .encoded(let written): return written.bytes.count
+        case .string(let text): return text.utf8.count + 2
+        case .null, .bool, .int, .double: return 8
+        case .array(let items):
+            guard depth < 3 else { return items.count * 64 }
+            return items.reduce(2 + items.count) { $0 + estimatedSize($1, depth: depth + 1) }
+        case .object(let members):
+            guard depth < 3 else { return members.count * 64 }
+            return members.reduce(2 + members.count) { $0 + $1.key.utf8.count + 3 + estimatedSize($1.value, depth: depth + 1) }
+        }
     }
 
     public static func string(_ value: JSONValue) -> String {
