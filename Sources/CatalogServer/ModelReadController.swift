@@ -44,6 +44,12 @@ struct ModelReadController: Sendable {
             AccessPolicy.visible(state.deployments, to: principal, tenantFilter: tenantFilter)
         }
 
+        /// The deployment `id` if the caller may see it: the policy's rule, which decides each row
+        /// on its own, applied to that one row (a poll for one model copied the whole list).
+        func visible(id: String) -> Deployment? {
+            state.deployments.deployment(id: id).flatMap { AccessPolicy.visible([$0], to: principal, tenantFilter: tenantFilter).first }
+        }
+
         /// `?team_id=`, which narrows an admin's view (the policy ignores it for other keys).
         var tenantFilter: String? { request.uri.queryParameters["team_id"].map(String.init) }
     }
@@ -59,15 +65,12 @@ struct ModelReadController: Sendable {
     /// If-Match of a write that follows.
     @Sendable func modelInfo(_ request: Request, context: CatalogRequestContext) async throws -> Response {
         try await respondTagged(request, context: context, reads: ["litellm_model_id"]) { read in
-            var deployments = read.visible
-            var tag: String?
             if let id = request.uri.queryParameters["litellm_model_id"].map(String.init) {
-                deployments = deployments.filter { ExactID($0.id) == ExactID(id) }
-                guard let one = deployments.first else { throw CatalogError.notFound(message: "model '\(id)' not found") }
-                tag = VersionPrecondition.tag(version: one.version)
+                guard let one = read.visible(id: id) else { throw CatalogError.notFound(message: "model '\(id)' not found") }
+                return ResponseCache.Built(json: ["data": .array(read.state.views([one]))],
+                                           objectTag: VersionPrecondition.tag(version: one.version))
             }
-            return ResponseCache.Built(json: ["data": .array(read.state.views(deployments))],
-                                       objectTag: tag)
+            return ResponseCache.Built(json: ["data": .array(read.state.views(read.visible))], objectTag: nil)
         }
     }
 
