@@ -19,8 +19,9 @@ enum ModelLoad {
     /// server process half of the time.
     static var workers: Int { max(2, ProcessInfo.processInfo.activeProcessorCount * 2) }
 
-    /// The rows, with their ordinals; `connection` is inside a REPEATABLE READ transaction whose
-    /// snapshot the load reflects. `conninfo` opens the extra connections.
+    /// The rows, held for display and indexed in parts (one per range), the parts in catalog
+    /// order; `connection` is inside a REPEATABLE READ transaction whose snapshot the load
+    /// reflects. `conninfo` opens the extra connections.
     static func all(on connection: PostgresConnection, conninfo: String) throws -> [DeploymentIndex.Part] {
         let bounds = try connection.query("SELECT min(ordinal) AS low, max(ordinal) AS high FROM models")[0]
         guard let low = try bounds.decode(Int64?.self, "low"), let high = try bounds.decode(Int64?.self, "high") else { return [] }
