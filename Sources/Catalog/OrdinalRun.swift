@@ -37,17 +37,7 @@ public struct OrdinalRun<Value: Sendable>: Sendable {
     /// `keys` strictly ascending, one value each.
     public init(sortedKeys keys: [Int64], values: [Value]) {
         precondition(keys.count == values.count, "one value per key")
-        var chunks: [Chunk] = []
-        chunks.reserveCapacity(keys.count / Self.chunkSize + 1)
-        var start = 0
-        while start < keys.count {
-            let end = Swift.min(start + Self.chunkSize, keys.count)
-            chunks.append(Chunk(keys: Array(keys[start..<end]), values: Array(values[start..<end])))
-            start = end
-        }
-        self.chunks = chunks
-        lastKeys = chunks.map { $0.keys[$0.keys.count - 1] }
-        count = keys.count
+        self.init(sorted: keys.indices, key: { keys[$0] }, value: { values[$0] })
     }
 
     /// `elements` with keys strictly ascending, each split into its key and value as its chunk is

@@ -118,7 +118,7 @@ public enum Redaction {
         guard !value.isNull, !SecretSplit.isEnvironmentReference(value) else { return false }
         if publicNames.contains(name) { return false }
         return verdict.isDropped || verdict.isMasked || SecretValues.isSecret(value)
-            || (verdict.isValueName && isSecretPairValue(name, of: object))
+            || (verdict.isValueName && isSecretPairValue(of: object))
     }
 
     /// Whether a list item holds a secret by its form.
@@ -137,9 +137,9 @@ public enum Redaction {
         return pieces.contains(where: secretPieces.contains)
     }
 
-    /// `{"name": "Authorization", "value": "Bearer x"}`: the value of a pair named by a secret name.
-    static func isSecretPairValue(_ name: String, of object: [String: JSONValue]) -> Bool {
-        guard name.lowercased() == "value" else { return false }
+    /// `{"name": "Authorization", "value": "Bearer x"}`: whether the member `value` (any case; the
+    /// caller has its name's verdict) of `object` is the value of a pair named by a secret name.
+    static func isSecretPairValue(of object: [String: JSONValue]) -> Bool {
         return ["name", "key", "header"].contains { object[$0]?.stringValue.map(isSecretKey) == true }
     }
 

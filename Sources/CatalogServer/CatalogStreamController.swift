@@ -33,6 +33,14 @@ struct CatalogStreamController: Sendable {
         group.get("/catalog/stream", use: stream)
     }
 
+    /// How `principal` hears of changes: with `snapshot` (the store's current one by default) and
+    /// the replica's rendered views, shared with its reads.
+    private func renderer(_ principal: Principal, _ options: CatalogStreamOptions, store: SnapshotStore,
+                          snapshot: CatalogSnapshot? = nil) -> ChangeEventRenderer {
+        ChangeEventRenderer(principal: principal, snapshot: snapshot ?? store.snapshot, options: options, open: open,
+                            rendered: store.rendered)
+    }
+
     // MARK: Endpoints
 
     @Sendable func snapshot(_ request: Request, context: CatalogRequestContext) async throws -> Response {
@@ -40,7 +48,7 @@ struct CatalogStreamController: Sendable {
         // The position first: the snapshot taken after it is at least as new.
         let seq = store.appliedPosition
         let snapshot = store.snapshot
-        let renderer = ChangeEventRenderer(principal: principal, snapshot: snapshot, options: options, open: open, rendered: store.rendered)
+        let renderer = renderer(principal, options, store: store, snapshot: snapshot)
         let visible = AccessPolicy.visible(snapshot.deployments, to: principal)
         let opened = options.routing && !visible.isEmpty ? try await open(principal, visible) : [:]
         let credentials = snapshot.credentials.all.filter {
@@ -72,7 +80,7 @@ struct CatalogStreamController: Sendable {
         case .pruned(let oldest):
             throw Self.pruned(after, oldest: oldest)
         case .entries(let entries, let last):
-            let renderer = ChangeEventRenderer(principal: principal, snapshot: store.snapshot, options: options, open: open, rendered: store.rendered)
+            let renderer = renderer(principal, options, store: store)
             events = try await renderer.events(entries).map(\.event)
             next = last
         }
@@ -93,7 +101,7 @@ struct CatalogStreamController: Sendable {
             ?? hub.head.value
         try await check(cursor: start, hub: hub)
         let presentedKey = AuthMiddleware.presentedKey(request)
-        let (authenticator, open, heartbeat) = (authenticator, open, heartbeat)
+        let (authenticator, heartbeat) = (authenticator, heartbeat)
         var headers = HTTPFields()
         headers[.contentType] = "text/event-stream"
         headers[.cacheControl] = "no-cache"
@@ -144,7 +152,7 @@ struct CatalogStreamController: Sendable {
                               !options.routing || AccessPolicy.receivesRoutingView(renewed) else { break }
                         principal = renewed
                     }
-                    let renderer = ChangeEventRenderer(principal: principal, snapshot: store.snapshot, options: options, open: open, rendered: store.rendered)
+                    let renderer = renderer(principal, options, store: store)
                     var text = ""
                     for (position, event) in try await renderer.events(entries) {
                         text += "id: \(position)\nevent: change\ndata: \(JSONWriter.string(event))\n\n"

@@ -238,15 +238,11 @@ enum PostgresTimestamp {
             + "\(String(parts.tm_hour).leftPadded(to: 2)):\(String(parts.tm_min).leftPadded(to: 2)):\(String(parts.tm_sec).leftPadded(to: 2)).\(fractionText)+00"
     }
 
-    /// Parses PostgreSQL's ISO output, e.g. `2026-11-26 23:51:35.123456+00` or `…+05:30`.
-    static func parse(_ text: String) -> Date? {
-        parse(bytes: Array(text.utf8))
-    }
-
-    /// `parse` on the column's bytes, by arithmetic: a replica reads two timestamps of every
-    /// deployment at start, and going through `String`, `Int(String)` and `timegm` was most of a
-    /// second at a million.
-    static func parse<Bytes: RandomAccessCollection<UInt8>>(bytes: Bytes) -> Date? where Bytes.Index == Int {
+    /// Parses PostgreSQL's ISO output, e.g. `2026-11-26 23:51:35.123456+00` or `…+05:30`, by
+    /// arithmetic on the column's bytes: a replica reads two timestamps of every deployment at
+    /// start, and going through `String`, `Int(String)` and `timegm` was most of a second at a
+    /// million.
+    static func parse(bytes: UnsafeBufferPointer<UInt8>) -> Date? {
         guard bytes.count >= 19, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
               bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":") else { return nil }
         func number(_ range: Range<Int>) -> Int? {
