@@ -46,19 +46,47 @@ public struct ChangeFeed: Sendable {
     /// One page of the log for a replica at `position`: the final entries after its cursor (at
     /// most `limit`) and, once those are exhausted, the visible open entries it has not applied.
     ///
-    /// The horizon is read first: every transaction below it had ended by then, so the later
-    /// statements see all of their entries.
+    /// Two statements where there were five: the horizon first (every transaction below it had
+    /// ended by then, so the second statement sees all of their entries), then the entries, the
+    /// commit position and the oldest seq together, so from one snapshot: the commit position
+    /// covers only entries the page can see, and a prune is seen with what it removed. Every
+    /// replica reads a page after every write. The horizon is not folded into the second
+    /// statement: as a value computed inside it, the planner could not see it and scanned the
+    /// whole log for the open entries.
     public func page(after position: FeedPosition, limit: Int = pageSize) async throws -> ChangePage {
         try await pool.withConnection { connection in
-            let committed = try Self.highestPosition(on: connection)
             let horizon = try connection.query(
                 "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS horizon")[0].decode(Int64.self, "horizon")
             let cursor = position.cursor
-            var final = try connection.query("""
-                SELECT seq, xid::text::bigint AS xid, entity, op, entity_id FROM changes
-                WHERE (xid, seq) > (\(cursor.xid)::text::xid8, \(cursor.seq)) AND xid < \(horizon)::text::xid8
-                ORDER BY xid, seq LIMIT \(limit)
-                """).map(Self.change)
+            let skip = position.openSeqs.map(String.init)
+            let rows = try connection.query("""
+                WITH final AS (
+                    SELECT false AS open, seq, xid, entity, op, entity_id FROM changes
+                    WHERE (xid, seq) > (\(cursor.xid)::text::xid8, \(cursor.seq)) AND xid < \(horizon)::text::xid8
+                    ORDER BY xid, seq LIMIT \(limit)),
+                open AS (
+                    SELECT true AS open, seq, xid, entity, op, entity_id FROM changes
+                    WHERE xid >= \(horizon)::text::xid8 AND NOT (seq = ANY(\(skip)::bigint[]))
+                    ORDER BY seq LIMIT \(limit))
+                SELECT (SELECT coalesce(max(pos), 0) FROM changes) AS committed, (SELECT min(seq) FROM changes) AS oldest,
+                       e.open, e.seq, e.xid::text::bigint AS xid, e.entity, e.op, e.entity_id
+                FROM (SELECT 1) AS one LEFT JOIN (SELECT * FROM final UNION ALL SELECT * FROM open) AS e ON true
+                """)
+            let first = rows[0]
+            let committed = try first.decode(Int64.self, "committed")
+            let oldest = try first.decode(Int64?.self, "oldest")
+            var final: [CatalogChange] = [], open: [CatalogChange] = []
+            for row in rows {
+                // No entry at all: the one row holds only the horizon, commit position and oldest seq.
+                switch try row.decode(Bool?.self, "open") {
+                case true?: open.append(try Self.change(row))
+                case false?: final.append(try Self.change(row))
+                case nil: break
+                }
+            }
+            // UNION ALL keeps no order: each part is put back in the order it was cut in.
+            final.sort { ($0.xid, $0.seq) < ($1.xid, $1.seq) }
+            open.sort { $0.seq < $1.seq }
             // A page holds whole transactions: a batch (POST /model/batch, a plan's apply) is
             // applied by a replica in one step, never half of it first.
             if final.count == limit, let last = final.last {
@@ -67,25 +95,17 @@ public struct ChangeFeed: Sendable {
                     WHERE xid = \(last.xid)::text::xid8 AND seq > \(last.seq) ORDER BY seq
                     """).map(Self.change)
             }
-            var open: [CatalogChange] = []
-            if final.count < limit {
-                let skip = position.openSeqs.map(String.init)
-                open = try connection.query("""
+            // Open entries count only once the final ones are drained (the caller takes them then).
+            if final.count >= limit { open = [] }
+            if open.count == limit {
+                let xids = Array(Set(open.map { String($0.xid) }))
+                let have = open.map { String($0.seq) }
+                open += try connection.query("""
                     SELECT seq, xid::text::bigint AS xid, entity, op, entity_id FROM changes
-                    WHERE xid >= \(horizon)::text::xid8 AND NOT (seq = ANY(\(skip)::bigint[]))
-                    ORDER BY seq LIMIT \(limit)
+                    WHERE xid::text = ANY(\(xids)) AND NOT (seq = ANY(\(skip)::bigint[])) AND NOT (seq = ANY(\(have)::bigint[]))
+                    ORDER BY seq
                     """).map(Self.change)
-                if open.count == limit {
-                    let xids = Array(Set(open.map { String($0.xid) }))
-                    let have = open.map { String($0.seq) }
-                    open += try connection.query("""
-                        SELECT seq, xid::text::bigint AS xid, entity, op, entity_id FROM changes
-                        WHERE xid::text = ANY(\(xids)) AND NOT (seq = ANY(\(skip)::bigint[])) AND NOT (seq = ANY(\(have)::bigint[]))
-                        ORDER BY seq
-                        """).map(Self.change)
-                }
             }
-            let oldest = try connection.query("SELECT min(seq) AS oldest FROM changes")[0].decode(Int64?.self, "oldest")
             return ChangePage(horizon: horizon, final: final, open: open, oldest: oldest, position: committed)
         }
     }

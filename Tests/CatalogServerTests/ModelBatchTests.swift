@@ -130,9 +130,10 @@ extension ModelBatchTests {
         }
         let feed = ChangeFeed(pool: catalog.pool)
         // An entry is final once no older transaction is open anywhere on the server (the horizon
-        // is the cluster's): tests running beside this one may hold it back for a while.
+        // is the cluster's): tests running beside this one may hold it back for a while, the
+        // change feed's long-transaction test for 65 s.
         var all: [CatalogChange] = []
-        try await eventually("the batch is below the horizon", timeout: .seconds(60)) {
+        try await eventually("the batch is below the horizon", timeout: .seconds(120)) {
             all = try await feed.page(after: FeedPosition(horizon: 0, included: []), limit: 100).final
             return all.count >= 3
         }
