@@ -15,8 +15,8 @@ public enum CredentialView {
             "credential_values": .object(Dictionary(uniqueKeysWithValues: credential.valueNames.map { ($0, JSONValue.string(Redaction.placeholder)) })),
             "source": "db",
             "version": .int(credential.version),
-            "created_at": credential.createdAt.map { .string(ISO8601DateFormatter().string(from: $0)) } ?? .null,
-            "updated_at": credential.updatedAt.map { .string(ISO8601DateFormatter().string(from: $0)) } ?? .null,
+            "created_at": credential.createdAt.map { .string($0.formatted(.iso8601)) } ?? .null,
+            "updated_at": credential.updatedAt.map { .string($0.formatted(.iso8601)) } ?? .null,
         ]
     }
 }

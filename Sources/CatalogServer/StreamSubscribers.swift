@@ -45,7 +45,7 @@ final class StreamSubscribers: Sendable {
             "team_id": subscriber.teamID.map(JSONValue.string) ?? .null,
             "remote_address": subscriber.remoteAddress.map(JSONValue.string) ?? .null,
             "view": .string(subscriber.view),
-            "connected_at": .string(ISO8601DateFormatter().string(from: subscriber.connectedAt)),
+            "connected_at": .string(subscriber.connectedAt.formatted(.iso8601)),
             "delivered_seq": .int(Int(subscriber.deliveredSeq)),
         ]
     }

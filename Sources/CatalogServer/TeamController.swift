@@ -76,8 +76,8 @@ struct TeamController: Sendable {
             "team_id": .string(tenant.id), "team_alias": tenant.alias.map(JSONValue.string) ?? .null,
             "metadata": .object(Redaction.redact(tenant.metadata, document: .metadata)),
             "models": .array(tenant.models.map(JSONValue.string)),
-            "created_at": tenant.createdAt.map { .string(ISO8601DateFormatter().string(from: $0)) } ?? .null,
-            "updated_at": tenant.updatedAt.map { .string(ISO8601DateFormatter().string(from: $0)) } ?? .null,
+            "created_at": tenant.createdAt.map { .string($0.formatted(.iso8601)) } ?? .null,
+            "updated_at": tenant.updatedAt.map { .string($0.formatted(.iso8601)) } ?? .null,
         ]
     }
 }
