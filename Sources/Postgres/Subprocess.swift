@@ -5,14 +5,17 @@ import Foundation
 ///
 /// Built on `posix_spawn` and `waitpid` rather than Foundation's `Process`: `pg_ctl start` leaves a
 /// server running that inherits the child's descriptors, and `Process` on Linux waits for
-/// descriptors that the server then never closes.
-struct Subprocess {
-    struct Outcome {
-        var status: Int32
-        var output: String
+/// descriptors that the server then never closes. The same holds for any other child started
+/// meanwhile (a test's `pg_basebackup` beside another test's `pg_ctl start`): its pipe's end
+/// reaches the server too. Public for the test support's programs.
+public struct Subprocess {
+    /// How a command ended: its exit status (128 + the signal when killed) and what it printed.
+    public struct Outcome: Sendable {
+        public var status: Int32
+        public var output: String
     }
 
-    static func run(_ executable: String, _ arguments: [String], runAs user: String?) throws -> Outcome {
+    public static func run(_ executable: String, _ arguments: [String], runAs user: String?) throws -> Outcome {
         // PostgreSQL refuses to run as root: run its programs as the given system user.
         // `env -C /` gives it a working directory the postgres user can enter (ours may be root's
         // private home).

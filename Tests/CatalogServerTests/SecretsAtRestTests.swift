@@ -28,17 +28,11 @@ struct SecretsAtRestTests {
         guard let pgDump = candidates.first(where: FileManager.default.isExecutableFile(atPath:)) else {
             throw PostgresError(.misuse, message: "pg_dump not found (apt-get install -y postgresql-client)")
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: pgDump)
-        process.arguments = ["--no-owner", "-d", conninfo]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.standardError
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
-        return String(decoding: data, as: UTF8.self)
+        // Not Foundation's Process: its pipe would also reach a server another test starts
+        // meanwhile, and the read of it would wait for that server to end.
+        let outcome = try Subprocess.run(pgDump, ["--no-owner", "-d", conninfo], runAs: nil)
+        #expect(outcome.status == 0, "\(outcome.output.prefix(2000))")
+        return outcome.output
     }
 
     @Test("after the reference config and nested secrets, pg_dump holds no secret value and no key text")

@@ -58,21 +58,12 @@ struct ReadmeSQLTests {
         try await embedded.stop()
     }
 
+    /// Runs `script` with bash in `directory`. Through `Subprocess`, not Foundation's `Process`,
+    /// whose pipe would also reach a server another test starts meanwhile (the read would wait
+    /// for that server to end).
     static func bash(_ script: String, in directory: String) throws -> (Int32, String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = ["-c", script]
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        var environment = ProcessInfo.processInfo.environment
-        environment["PWD"] = directory
-        environment["PAGER"] = "cat"
-        process.environment = environment
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        let quoted = "'" + directory.replacingOccurrences(of: "'", with: "'\\''") + "'"
+        let outcome = try Subprocess.run("/bin/bash", ["-c", "cd \(quoted) && export PWD=\(quoted) PAGER=cat && \(script)"], runAs: nil)
+        return (outcome.status, outcome.output)
     }
 }

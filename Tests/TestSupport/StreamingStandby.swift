@@ -159,28 +159,14 @@ public final class StreamingStandby: Sendable {
 
         // -R writes standby.signal and primary_conninfo (with primary_slot_name, from -S); -C makes
         // the slot. The dbname of -d is ignored: a base backup connects to no database.
-        var arguments = ["-D", cluster, "-d", primaryConninfo(), "-R", "-X", "stream", "-C", "-S", Self.slotName,
+        let arguments = ["-D", cluster, "-d", primaryConninfo(), "-R", "-X", "stream", "-C", "-S", Self.slotName,
                          "-c", "fast", "--no-sync"]
-        var executable = bindir + "/pg_basebackup"
-        if serverUser != nil {
-            // As root the copy would belong to root, and the server (run as postgres) could not read it.
-            arguments = ["-u", "postgres", "--", executable] + arguments
-            executable = "/usr/sbin/runuser"
-        }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        // A working directory the postgres user can enter (ours may be root's private home).
-        process.currentDirectoryURL = URL(fileURLWithPath: "/")
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw PostgresError(.embeddedServer, message: "pg_basebackup failed (status \(process.terminationStatus)): \(printed)")
+        // As root the copy would belong to root, and the server (run as postgres) could not read it.
+        // Not Foundation's Process: its pipe would also reach a server another test starts meanwhile,
+        // and the read of it would wait for that server to end.
+        let outcome = try Subprocess.run(bindir + "/pg_basebackup", arguments, runAs: serverUser != nil ? "postgres" : nil)
+        guard outcome.status == 0 else {
+            throw PostgresError(.embeddedServer, message: "pg_basebackup failed (status \(outcome.status)): \(outcome.output)")
         }
 
         // The primary keeps its socket and its log in its cluster directory, so the copy has them
