@@ -229,6 +229,9 @@ actor SnapshotSync {
     /// Applies one page of the log; returns whether there may be more to read.
     private func catchUpPage() async throws -> Bool {
         var next = position
+        // The page reads the rows of the models it names: its ticket is taken before it starts.
+        let ticket = begin()
+        defer { end(ticket) }
         let page = try await feed.page(after: next)
         if let oldest = page.oldest, highestSeq > 0, oldest > highestSeq + 1 {
             logger.notice("change log pruned past this replica's position: reloading", metadata: ["seq": "\(highestSeq)"])
@@ -265,9 +268,9 @@ actor SnapshotSync {
         let highest = (page.final + page.open).map(\.seq).max() ?? 0
         highestSeq = max(highestSeq, highest)
         if !changes.isEmpty {
-            let ticket = begin()
-            defer { end(ticket) }
-            let models = modelIDs.isEmpty ? [] : try await feed.models(ids: modelIDs.sorted().map(\.text))
+            var models = modelIDs.compactMap { page.models[$0.text] }
+            let unread = modelIDs.filter { !page.modelsRead.contains($0.text) }
+            if !unread.isEmpty { models += try await feed.models(ids: unread.sorted().map(\.text)) }
             let costMap = costMapChanged ? try await feed.costMap() : nil
             let keys = keysChanged ? try await feed.keys() : nil
             let aliases = aliasesChanged ? try await feed.aliases() : nil

@@ -29,6 +29,12 @@ public struct ChangePage: Sendable {
     /// page has been applied and nothing more remained to read, every change up to it is applied
     /// (positions commit in order, so all of them were visible to the page's later statements).
     public var position: Int64
+    /// The current rows of the models the page's entries name, read with the entries (one round
+    /// trip less per change on every replica), by id; a model in `modelsRead` but not here is deleted.
+    public var models: [String: CatalogSnapshot.Placed] = [:]
+    /// The ids whose rows the page read. Entries added to finish a transaction cut by the page
+    /// size are not among them: their rows are read apart (`models(ids:)`).
+    public var modelsRead: Set<String> = []
 }
 
 /// Reads the change log and the current state of what changed: what a replica needs to keep its
@@ -46,9 +52,10 @@ public struct ChangeFeed: Sendable {
     /// One page of the log for a replica at `position`: the final entries after its cursor (at
     /// most `limit`) and, once those are exhausted, the visible open entries it has not applied.
     ///
-    /// Two statements where there were five: the horizon first (every transaction below it had
+    /// Two statements where there were six: the horizon first (every transaction below it had
     /// ended by then, so the second statement sees all of their entries), then the entries, the
-    /// commit position and the oldest seq together, so from one snapshot: the commit position
+    /// current rows of the models they name, the commit position and the oldest seq together, so
+    /// from one snapshot: the commit position
     /// covers only entries the page can see, and a prune is seen with what it removed. Every
     /// replica reads a page after every write. The horizon is not folded into the second
     /// statement: as a value computed inside it, the planner could not see it and scanned the
@@ -69,20 +76,26 @@ public struct ChangeFeed: Sendable {
                     WHERE xid >= \(horizon)::text::xid8 AND NOT (seq = ANY(\(skip)::bigint[]))
                     ORDER BY seq LIMIT \(limit))
                 SELECT (SELECT coalesce(max(pos), 0) FROM changes) AS committed, (SELECT min(seq) FROM changes) AS oldest,
-                       e.open, e.seq, e.xid::text::bigint AS xid, e.entity, e.op, e.entity_id
+                       e.open, e.seq, e.xid::text::bigint AS xid, e.entity, e.op, e.entity_id,
+                       m.ordinal, m.id, m.tenant_id, m.model_name, m.litellm_params, m.model_info, m.version, m.source,
+                       m.created_at, m.updated_at, m.created_by, m.updated_by
                 FROM (SELECT 1) AS one LEFT JOIN (SELECT * FROM final UNION ALL SELECT * FROM open) AS e ON true
+                LEFT JOIN models AS m ON e.entity = 'model' AND m.id = e.entity_id
                 """)
             let first = rows[0]
             let committed = try first.decode(Int64.self, "committed")
             let oldest = try first.decode(Int64?.self, "oldest")
             var final: [CatalogChange] = [], open: [CatalogChange] = []
+            var models: [String: CatalogSnapshot.Placed] = [:], modelsRead = Set<String>()
             for row in rows {
                 // No entry at all: the one row holds only the horizon, commit position and oldest seq.
-                switch try row.decode(Bool?.self, "open") {
-                case true?: open.append(try Self.change(row))
-                case false?: final.append(try Self.change(row))
-                case nil: break
-                }
+                guard let isOpen = try row.decode(Bool?.self, "open") else { continue }
+                let change = try Self.change(row)
+                isOpen ? open.append(change) : final.append(change)
+                guard change.entity == "model", let id = change.entityID, modelsRead.insert(id).inserted,
+                      try row.decode(String?.self, "id") != nil else { continue }
+                models[id] = CatalogSnapshot.Placed(ordinal: try row.decode(Int64.self, "ordinal"),
+                                                    deployment: try ModelRepository.deployment(row))
             }
             // UNION ALL keeps no order: each part is put back in the order it was cut in.
             final.sort { ($0.xid, $0.seq) < ($1.xid, $1.seq) }
@@ -106,7 +119,8 @@ public struct ChangeFeed: Sendable {
                     ORDER BY seq
                     """).map(Self.change)
             }
-            return ChangePage(horizon: horizon, final: final, open: open, oldest: oldest, position: committed)
+            return ChangePage(horizon: horizon, final: final, open: open, oldest: oldest, position: committed,
+                              models: models, modelsRead: modelsRead)
         }
     }
 
