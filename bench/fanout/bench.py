@@ -14,9 +14,10 @@ and by the subscriber process; nearest-rank):
 
 - ``--baseline-writes`` sequential ``POST /model/new`` on replica 0 while nothing else is connected.
 - ``--subscribers`` M clients of ``GET /catalog/stream`` (master key), round-robin over the replicas,
-  all on one asyncio loop in a Python process of their own (200 threads, each woken by every event,
-  took turns under one GIL and made the last subscriber of a write wait for Python, not for the
-  catalog); all have their first bytes (``retry:``) before the first write. One poller thread per
+  all in one ``selectors`` loop in a Python process of their own, which reads and stamps every ready
+  socket before it parses any (200 threads took turns under one GIL, and an asyncio loop stamped
+  each event only once it had parsed the ones before: both made the last subscriber of a write
+  wait for Python, not for the catalog); all have their first bytes (``retry:``) before the first write. One poller thread per
   replica (the writer's too), each on a keep-alive connection.
 - ``--writes`` W sequential ``POST /model/new`` on replica 0 (a new id ``fanout-RUN-i`` each), each
   followed by a pause of ``--interval-ms``; t0 of a write: the moment the writer has read its 200.
@@ -42,7 +43,6 @@ paragraph, a table, the summary as JSON) on stdout, unedited for BENCHMARKS.md; 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import multiprocessing
 import os
@@ -50,8 +50,10 @@ import pwd
 import queue
 import re
 import resource
+import selectors
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -160,58 +162,68 @@ class Subscriber:
 
 
 def _subscribe_all(ports: list[int], pattern: bytes, writes: int, counts, ready, stop, results) -> None:
-    """The subscriber process: every subscriber on one asyncio loop, so that they neither take turns under one GIL (as
-    200 threads did, each waking for every event) nor slow the writer's and pollers' clocks in the parent. Arrival
-    times are ``time.perf_counter``, the system-wide monotonic clock the parent reads too."""
+    """The subscriber process: every subscriber's socket in one ``selectors`` loop, so that they neither take turns
+    under one GIL (as 200 threads did, each waking for every event) nor slow the writer's and pollers' clocks in
+    the parent. Each round reads every socket that is ready and stamps it (``time.perf_counter``, the system-wide
+    monotonic clock the parent reads too) before any of it is parsed: parsing 200 events one after another (as an
+    asyncio loop did, stamping each as it got to it) put up to 15 ms of Python between the first read and the last
+    stamp of one write."""
     regex = re.compile(pattern)
     seen: list[list[float | None]] = [[None] * writes for _ in ports]
     errors: list[str | None] = [None] * len(ports)
-
-    async def one(i: int) -> None:
+    pending = [b""] * len(ports)
+    started = [False] * len(ports)
+    selector = selectors.DefaultSelector()
+    for i, port in enumerate(ports):
         try:
-            reader, writer = await asyncio.open_connection("127.0.0.1", ports[i])
-            writer.write(f"GET /catalog/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {MASTER_KEY}\r\n"
+            sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+            sock.sendall(f"GET /catalog/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {MASTER_KEY}\r\n"
                          f"Accept: text/event-stream\r\n\r\n".encode())
-            await writer.drain()
-            status = await reader.readline()
-            if b" 200 " not in status:
-                raise RuntimeError(f"status line {status[:200]!r}")
-            chunked = False
-            while (header := await reader.readline()) not in (b"\r\n", b""):
-                chunked |= header.lower().startswith(b"transfer-encoding:") and b"chunked" in header.lower()
-            pending = b""
-            while True:
-                if chunked:
-                    size = int((await reader.readline()).split(b";")[0].strip() or b"0", 16)
-                    data = (await reader.readexactly(size + 2))[:-2] if size else b""
-                else:
-                    data = await reader.read(65536)
-                if not data:
-                    raise EOFError("the stream ended")
-                now = time.perf_counter()
-                ready[i] = 1
-                *lines, pending = (pending + data).split(b"\n")
-                for line in lines:
-                    if line.startswith(b"data:") and (found := regex.search(line)):
-                        index = int(found.group(1))
-                        if index < writes and seen[i][index] is None:
-                            seen[i][index] = now
-                            counts[i] += 1
-        except asyncio.CancelledError:
-            raise
-        except Exception as error:  # reported by the parent
+            sock.setblocking(False)
+            selector.register(sock, selectors.EVENT_READ, i)
+        except OSError as error:
             errors[i] = f"{type(error).__name__}: {error}"
             ready[i] = 1
 
-    async def main() -> None:
-        tasks = [asyncio.create_task(one(i)) for i in range(len(ports))]
-        while not stop.is_set():
-            await asyncio.sleep(0.05)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+    def close(key, message: str) -> None:
+        errors[key.data] = message
+        ready[key.data] = 1
+        selector.unregister(key.fileobj)
+        key.fileobj.close()
 
-    asyncio.run(main())
+    while not stop.is_set():
+        got = []
+        for key, _ in selector.select(timeout=0.05):
+            try:
+                data = key.fileobj.recv(1 << 16)
+            except BlockingIOError:
+                continue
+            except OSError as error:
+                close(key, f"{type(error).__name__}: {error}")
+                continue
+            got.append((key, time.perf_counter(), data))
+        for key, now, data in got:
+            i = key.data
+            if not data:
+                close(key, "EOFError: the stream ended")
+                continue
+            # Raw bytes of the chunked body: chunk-size lines are lines too, and never start with "data:".
+            *lines, pending[i] = (pending[i] + data).split(b"\n")
+            for line in lines:
+                if not started[i]:
+                    if b" 200 " not in line:
+                        close(key, f"RuntimeError: status line {line[:200]!r}")
+                        break
+                    started[i] = True
+                elif line.startswith(b"retry:"):
+                    ready[i] = 1  # the stream's first bytes
+                elif line.startswith(b"data:") and (found := regex.search(line)):
+                    index = int(found.group(1))
+                    if index < writes and seen[i][index] is None:
+                        seen[i][index] = now
+                        counts[i] += 1
+    for key in list(selector.get_map().values()):
+        key.fileobj.close()
     results.send({"seen": seen, "errors": errors})
 
 
@@ -487,7 +499,7 @@ def main() -> int:
         print(f"{options.replicas} replicas of `model-catalog serve` (release, `{binary}`, `--pool-size 3`) on a private "
               f"PostgreSQL {pg_version} (Unix socket, max_connections = 500, durable defaults) holding 500 deployments."
               f"{standby_text} {options.subscribers} Server-Sent-Events subscribers of `GET /catalog/stream`, round-robin over "
-              f"the replicas, all on one asyncio loop in a Python process of their own; {options.writes} sequential `POST /model/new` on replica 0, "
+              f"the replicas, all in one `selectors` loop (every ready socket read and stamped before any is parsed) in a Python process of their own; {options.writes} sequential `POST /model/new` on replica 0, "
               f"{options.interval_ms} ms apart. Times run from t0, when the writer has read the write's 200 (one perf_counter "
               f"clock), to the subscriber's read of the event, and to the first 200 of `GET /model/info?litellm_model_id=` "
               f"on each replica, asked every 2 ms on a keep-alive connection (so up to one interval and one request more); "
