@@ -17,8 +17,9 @@ and by the subscriber process; nearest-rank):
   all in one ``selectors`` loop in a Python process of their own, which reads and stamps every ready
   socket before it parses any (200 threads took turns under one GIL, and an asyncio loop stamped
   each event only once it had parsed the ones before: both made the last subscriber of a write
-  wait for Python, not for the catalog); all have their first bytes (``retry:``) before the first write. One poller thread per
-  replica (the writer's too), each on a keep-alive connection.
+  wait for Python, not for the catalog); all have their first bytes (``retry:``) before the first write. One poll thread in
+  this process with a keep-alive connection to each replica (the writer's too), in a ``selectors`` loop that
+  sends a write's requests together and stamps every ready answer before it parses any.
 - ``--writes`` W sequential ``POST /model/new`` on replica 0 (a new id ``fanout-RUN-i`` each), each
   followed by a pause of ``--interval-ms``; t0 of a write: the moment the writer has read its 200.
   Per write and subscriber: t0 to the read that brought the ``data:`` line naming the id
@@ -269,34 +270,134 @@ class SubscriberProcess:
         return self.subscribers
 
 
-class Poller(threading.Thread):
-    """Asks one replica for each written id (handed over at its t0) every 2 ms until a 200, or 10 s past t0."""
+class ReplicaPolls:
+    """What the poll loop found on one replica: when it first answered 200 for each written id."""
 
-    def __init__(self, replica: int, port: int, writes: int) -> None:
-        super().__init__(daemon=True)
-        self.replica, self.client, self.queue = replica, Client(port, MASTER_KEY), queue.Queue()
+    def __init__(self, replica: int, writes: int) -> None:
+        self.replica = replica
         self.seen: list[float | None] = [None] * writes
         self.polls, self.done, self.error = 0, 0, None
 
+
+def _http_response(buffer: bytes) -> tuple[int, int] | None:
+    """(status, length) of the whole HTTP/1.1 response at the start of ``buffer``, or None while it is incomplete."""
+    head_end = buffer.find(b"\r\n\r\n")
+    if head_end < 0:
+        return None
+    head = buffer[:head_end].split(b"\r\n")
+    status = int(head[0].split(b" ", 2)[1])
+    headers = {name.strip().lower(): value.strip() for name, _, value in (line.partition(b":") for line in head[1:])}
+    at = head_end + 4
+    if b"content-length" in headers:
+        end = at + int(headers[b"content-length"])
+        return (status, end) if len(buffer) >= end else None
+    if headers.get(b"transfer-encoding", b"").lower() != b"chunked":
+        raise RuntimeError(f"a response without a length: {buffer[:300]!r}")
+    while True:
+        line_end = buffer.find(b"\r\n", at)
+        if line_end < 0:
+            return None
+        size = int(buffer[at:line_end].split(b";")[0], 16)
+        at = line_end + 2 + size + 2
+        if len(buffer) < at:
+            return None
+        if size == 0:
+            return status, at
+
+
+class PollLoop(threading.Thread):
+    """Asks every replica for each written id (handed over at its t0) every 2 ms until a 200, or 10 s past t0. One
+    thread and one keep-alive connection per replica: the requests of a write go out together, and each round reads
+    and stamps every answer that is ready before it parses any (20 threads each with a blocking client had put tens
+    of milliseconds of Python between a replica's answer and its stamp)."""
+
+    def __init__(self, ports: list[int], writes: int) -> None:
+        super().__init__(daemon=True)
+        self.ports = ports
+        self.replicas = [ReplicaPolls(replica, writes) for replica in range(len(ports))]
+        self.inbox: queue.Queue = queue.Queue()
+        self.wake_read, self.wake_write = os.pipe()
+
+    def hand_over(self, index: int, model_id: str, deadline: float) -> None:
+        self.inbox.put((index, model_id, deadline))
+        os.write(self.wake_write, b"x")
+
+    def finish(self) -> None:
+        self.inbox.put(None)
+        os.write(self.wake_write, b"x")
+        self.join(10)
+
     def run(self) -> None:
         try:
-            while (item := self.queue.get()) is not None:
-                index, model_id, deadline = item
-                while True:
-                    status, body = self.client.request("GET", f"/model/info?litellm_model_id={model_id}")
-                    now = time.perf_counter()
-                    self.polls += 1
-                    if status == 200:
-                        self.seen[index] = now
-                        break
-                    if status != 404:
-                        raise RuntimeError(f"GET /model/info?litellm_model_id={model_id}: {status} {body[:300]!r}")
-                    if now > deadline:
-                        break
-                    time.sleep(POLL_S)
-                self.done += 1
+            self._loop()
         except Exception as error:
-            self.error = f"replica {self.replica}: {type(error).__name__}: {error}"
+            for replica in self.replicas:
+                replica.error = replica.error or f"replica {replica.replica}: poll loop: {type(error).__name__}: {error}"
+
+    def _loop(self) -> None:
+        count = len(self.ports)
+        selector = selectors.DefaultSelector()
+        sockets = []
+        for replica, port in enumerate(self.ports):
+            sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            sock.setblocking(False)
+            selector.register(sock, selectors.EVENT_READ, replica)
+            sockets.append(sock)
+        selector.register(self.wake_read, selectors.EVENT_READ, None)
+        waiting: list[list[tuple[int, str, float]]] = [[] for _ in range(count)]  # not yet answered 200, oldest first
+        in_flight = [False] * count
+        due: list[float | None] = [None] * count
+        buffers = [b""] * count
+        while True:
+            pending = [d for d in due if d is not None]
+            timeout = max(0.0, min(pending) - time.perf_counter()) if pending else None
+            got = []
+            for key, _ in selector.select(timeout):
+                if key.data is None:
+                    os.read(self.wake_read, 4096)
+                    continue
+                got.append((key.data, time.perf_counter(), key.fileobj.recv(1 << 16)))
+            for replica, now, data in got:
+                if not data:
+                    raise EOFError(f"replica {replica} closed the connection")
+                buffers[replica] += data
+                answer = _http_response(buffers[replica])
+                if answer is None:
+                    continue
+                status, length = answer
+                buffers[replica] = buffers[replica][length:]
+                in_flight[replica] = False
+                polls = self.replicas[replica]
+                polls.polls += 1
+                index, model_id, deadline = waiting[replica][0]
+                if status not in (200, 404):
+                    raise RuntimeError(f"GET /model/info?litellm_model_id={model_id} on replica {replica}: {status}")
+                if status == 200 or now > deadline:
+                    if status == 200:
+                        polls.seen[index] = now
+                    polls.done += 1
+                    waiting[replica].pop(0)
+                    due[replica] = now if waiting[replica] else None
+                else:
+                    due[replica] = now + POLL_S
+            while not self.inbox.empty():
+                item = self.inbox.get()
+                if item is None:
+                    for sock in sockets:
+                        sock.close()
+                    return
+                for replica in range(count):
+                    waiting[replica].append(item)
+                    if not in_flight[replica] and due[replica] is None:
+                        due[replica] = 0.0
+            now = time.perf_counter()
+            for replica in range(count):
+                if not in_flight[replica] and due[replica] is not None and due[replica] <= now and waiting[replica]:
+                    model_id = waiting[replica][0][1]
+                    sockets[replica].sendall(f"GET /model/info?litellm_model_id={model_id} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                             f"Authorization: Bearer {MASTER_KEY}\r\n\r\n".encode())
+                    in_flight[replica], due[replica] = True, None
 
 
 def post(client: Client, model_id: str, index: int) -> tuple[float, float]:
@@ -315,7 +416,7 @@ def spread(values: list[float], fractions=(0.5, 0.9, 0.99, 1.0)) -> list[float]:
     return [round(percentile(values, f), 2) for f in fractions] if values else []
 
 
-def group_summary(subscribers: list[Subscriber], pollers: list[Poller], t0: list[float]) -> dict:
+def group_summary(subscribers: list[Subscriber], pollers: list[ReplicaPolls], t0: list[float]) -> dict:
     """The figures (ms) of these subscribers and replicas; a pair seen later than 10 s after t0 is a miss."""
     def after_t0(seen: list[float | None]) -> list[float | None]:
         return [None if s is None or s - t > SEEN_LIMIT_S else (s - t) * 1000 for s, t in zip(seen, t0)]
@@ -438,9 +539,9 @@ def main() -> int:
             time.sleep(0.05)
         if not pool.all_ready():
             raise RuntimeError(f"{sum(1 for r in pool.ready if not r)} subscribers had no first bytes in 60 s")
-        pollers = [Poller(replica, port, options.writes) for replica, port in enumerate(ports)]
-        for poller in pollers:
-            poller.start()
+        poll_loop = PollLoop(ports, options.writes)
+        poll_loop.start()
+        pollers = poll_loop.replicas
 
         log(f"{options.writes} writes on replica 0, {options.interval_ms} ms apart")
         pg_pids = primary.pids() + (standby.pids() if options.standby else [])
@@ -454,8 +555,7 @@ def main() -> int:
             sent, done = post(writer, f"fanout-{run}-{index}", index)
             t0.append(done)
             write_ms.append((done - sent) * 1000)
-            for poller in pollers:
-                poller.queue.put((index, f"fanout-{run}-{index}", done + SEEN_LIMIT_S))
+            poll_loop.hand_over(index, f"fanout-{run}-{index}", done + SEEN_LIMIT_S)
             paused = time.perf_counter()
             time.sleep(options.interval_ms / 1000)
             overrun.append((time.perf_counter() - paused) * 1000 - options.interval_ms)
@@ -472,8 +572,7 @@ def main() -> int:
                  "other": (used[4] - used[0] - used[1] - used[2] - used[3]) / wall}
         subscribers = pool.finish()
         load_at_end = load_average()
-        for poller in pollers:
-            poller.queue.put(None)
+        poll_loop.finish()
         errors = [x.error for x in subscribers + pollers if x.error]
         log(f"load average at the end: {load_at_end}" + "".join(f"\nerror: {error}" for error in errors[:5]))
 
@@ -504,7 +603,7 @@ def main() -> int:
               f"clock), to the subscriber's read of the event, and to the first 200 of `GET /model/info?litellm_model_id=` "
               f"on each replica, asked every 2 ms on a keep-alive connection (so up to one interval and one request more); "
               f"percentiles nearest-rank over all pairs. All of it shares this machine's {os.cpu_count()} cores: the "
-              f"replicas, PostgreSQL, the subscriber process and the writer's (with one poller thread per replica). "
+              f"replicas, PostgreSQL, the subscriber process and the writer's (with one poll thread, a `selectors` loop over a keep-alive connection to each replica). "
               f"Load average {load_at_start} at the start, {load_at_end} at the end.\n")
         print(table(groups, client, options.writes, options.interval_ms))
         print("\n```json\n" + json.dumps({"setup": setup, "results": groups, "client": client}) + "\n```")
