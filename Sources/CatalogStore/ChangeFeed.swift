@@ -25,9 +25,9 @@ public struct ChangePage: Sendable {
     public var open: [CatalogChange]
     /// The oldest seq the log still holds (to notice pruning).
     public var oldest: Int64?
-    /// The log's highest commit position when the page was read, before anything else: once the
-    /// page has been applied and nothing more remained to read, every change up to it is applied
-    /// (positions commit in order, so all of them were visible to the page's later statements).
+    /// The log's highest commit position in the snapshot that read the entries: once the page has
+    /// been applied and nothing more remained to read, every change up to it is applied (positions
+    /// commit in order, so every one up to it was visible to that snapshot).
     public var position: Int64
     /// The current rows of the models the page's entries name, read with the entries (one round
     /// trip less per change on every replica), by id; a model in `modelsRead` but not here is deleted.
@@ -52,14 +52,15 @@ public struct ChangeFeed: Sendable {
     /// One page of the log for a replica at `position`: the final entries after its cursor (at
     /// most `limit`) and, once those are exhausted, the visible open entries it has not applied.
     ///
-    /// Two statements where there were six: the horizon first (every transaction below it had
-    /// ended by then, so the second statement sees all of their entries), then the entries, the
-    /// current rows of the models they name, the commit position and the oldest seq together, so
-    /// from one snapshot: the commit position
-    /// covers only entries the page can see, and a prune is seen with what it removed. Every
-    /// replica reads a page after every write. The horizon is not folded into the second
-    /// statement: as a value computed inside it, the planner could not see it and scanned the
-    /// whole log for the open entries.
+    /// Two statements where there were six, because every replica reads a page after every write:
+    /// - the horizon first: every transaction below it had ended by then, so the second statement
+    ///   sees all of their entries;
+    /// - then the entries, the current rows of the models they name, the commit position and the
+    ///   oldest seq, all from one snapshot: the commit position covers only entries the page sees,
+    ///   and a prune is seen together with what it removed.
+    ///
+    /// The horizon is not folded into the second statement: computed inside it, it is a value the
+    /// planner cannot see, and the plan scanned the whole log for the open entries.
     public func page(after position: FeedPosition, limit: Int = pageSize) async throws -> ChangePage {
         try await pool.withConnection { connection in
             let horizon = try connection.query(
@@ -88,7 +89,7 @@ public struct ChangeFeed: Sendable {
             var final: [CatalogChange] = [], open: [CatalogChange] = []
             var models: [String: CatalogSnapshot.Placed] = [:], modelsRead = Set<String>()
             for row in rows {
-                // No entry at all: the one row holds only the horizon, commit position and oldest seq.
+                // No entry at all: the one row holds only the commit position and the oldest seq.
                 guard let isOpen = try row.decode(Bool?.self, "open") else { continue }
                 let change = try Self.change(row)
                 isOpen ? open.append(change) : final.append(change)
