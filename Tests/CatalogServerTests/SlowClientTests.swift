@@ -163,13 +163,13 @@ struct SlowClientTests {
             held.forEach { $0.closeNow() }
             // The slots come back once the server has seen the closes: ask until it has (a busy
             // machine can take more than a moment), not after a fixed pause.
-            var served = try await RawHTTP.exchanging(port: port, method: "GET", path: "/model/info",
-                                                      headers: ["Authorization": "Bearer \(TestCatalog.masterKey)"])
+            let ask = { try await RawHTTP.exchanging(port: port, method: "GET", path: "/model/info",
+                                                     headers: ["Authorization": "Bearer \(TestCatalog.masterKey)"]) }
+            var served = try await ask()
             let deadline = ContinuousClock.now + .seconds(15)
             while case .response(503, _) = served, ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(100))
-                served = try await RawHTTP.exchanging(port: port, method: "GET", path: "/model/info",
-                                                      headers: ["Authorization": "Bearer \(TestCatalog.masterKey)"])
+                served = try await ask()
             }
             if case .response(let status, _) = served { #expect(status == 200) } else { Issue.record("\(served)") }
         }
